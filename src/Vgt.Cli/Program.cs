@@ -1,4 +1,28 @@
-using TorchSharp;
-Console.WriteLine(torch.__version__);
-var a = torch.randn(4, 4);
-Console.WriteLine((a.matmul(a)).sum().item<float>());
+using System.CommandLine;
+using Vgt.Cli.Commands;
+
+namespace Vgt.Cli;
+
+public static class Program
+{
+    /// <summary>The `vgt` command tree. Each command group lives in its own file under Commands/.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("VGT.NET: Visual Generation Tuning in .NET — generate, understand, train and evaluate.");
+        root.Subcommands.Add(InfoCommand.Build());
+        return root;
+    }
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            return BuildRoot().Parse(args).Invoke();
+        }
+        catch (Exception e) when (CliErrors.IsUserError(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+}
