@@ -21,13 +21,13 @@ public static class ConsoleProgress
             readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
             long done;
             string? status;
-            TimeSpan last = TimeSpan.MinValue;
+            TimeSpan? last;
 
             public void Advance(long steps = 1, string? status = null)
             {
                 done += steps;
                 this.status = status ?? this.status;
-                if (clock.Elapsed - last < TimeSpan.FromMilliseconds(100) && done < total) return;
+                if (last is not null && clock.Elapsed - last < TimeSpan.FromMilliseconds(100) && done < total) return;
                 last = clock.Elapsed;
                 const int width = 30;
                 int filled = total > 0 ? (int)Math.Min(width, width * done / total) : 0;

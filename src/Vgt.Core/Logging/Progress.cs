@@ -37,7 +37,7 @@ public sealed class PlainProgressFactory(TextWriter writer, TimeSpan? interval =
     sealed class Reporter(TextWriter writer, string label, long total, TimeSpan interval) : IProgressReporter
     {
         readonly Stopwatch clock = Stopwatch.StartNew();
-        TimeSpan lastPrint = TimeSpan.MinValue;
+        TimeSpan? lastPrint;
         long done;
         string? status;
 
@@ -45,7 +45,7 @@ public sealed class PlainProgressFactory(TextWriter writer, TimeSpan? interval =
         {
             done += steps;
             this.status = status ?? this.status;
-            if (clock.Elapsed - lastPrint >= interval || done >= total) Print();
+            if (lastPrint is null || clock.Elapsed - lastPrint >= interval || done >= total) Print();
         }
 
         void Print()
@@ -57,7 +57,7 @@ public sealed class PlainProgressFactory(TextWriter writer, TimeSpan? interval =
 
         public void Dispose()
         {
-            if (lastPrint != clock.Elapsed && done < total) Print();
+            if (done < total) Print(); // the last state, if it was throttled away
         }
     }
 
