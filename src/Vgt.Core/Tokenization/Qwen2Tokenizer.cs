@@ -87,7 +87,7 @@ public sealed class Qwen2Tokenizer
 
     public IReadOnlyCollection<AddedToken> AddedTokens => addedById.Values;
 
-    /// <summary>The Microsoft.ML.Tokenizers model that encodes text between added tokens.</summary>
+    /// <summary>The Microsoft.ML.Tokenizers model that encodes the text between added tokens (it does not itself match added tokens).</summary>
     public Tokenizer Inner => bpe;
 
     // ---------------------------------------------------------------- special tokens
