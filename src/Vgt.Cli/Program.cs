@@ -18,7 +18,8 @@ public static class Program
     {
         try
         {
-            return BuildRoot().Parse(args).Invoke();
+            // Our own handler below prints user errors as one line; bugs keep their stack trace.
+            return BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {
