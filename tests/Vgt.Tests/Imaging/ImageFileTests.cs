@@ -263,6 +263,20 @@ public class ImageFileTests : IDisposable
     }
 
     [Fact]
+    public void JpegBombHeaderIsRefusedFromTheCodecHeader()
+    {
+        using var scope = NewDisposeScope();
+        var jpeg = ImageFile.Encode(RandomImage(16, 16, seed: 10), new ImageSaveOptions { Format = ImageFileFormat.Jpeg });
+        // Patch the baseline SOF0 segment (FF C0, length, precision, height, width) to claim 60000×60000.
+        int sof = jpeg.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFF, 0xC0]);
+        Assert.True(sof > 0);
+        jpeg[sof + 5] = 60000 >> 8; jpeg[sof + 6] = 60000 & 0xFF;
+        jpeg[sof + 7] = 60000 >> 8; jpeg[sof + 8] = 60000 & 0xFF;
+        var e = Assert.Throws<ImageTooLargeException>(() => ImageFile.Load(jpeg));
+        Assert.Equal((60000, 60000), (e.Width, e.Height));
+    }
+
+    [Fact]
     public void PixelLimitIsCheckedFromTheCodecHeaderForEveryFormat()
     {
         using var scope = NewDisposeScope();
