@@ -104,11 +104,23 @@ public static class ImageFile
         return Decode(bytes, options, source);
     }
 
-    /// <summary>Format, displayed size and orientation from the header, without decoding pixels (the pixel limit is not applied).</summary>
-    public static ImageHeader ReadHeader(string path, long maxBytes = 256L << 20)
+    /// <summary>
+    /// Format, displayed size and orientation, reading only the start of the file and decoding no pixels
+    /// (no pixel limit is applied; handy for scanning datasets).
+    /// </summary>
+    public static ImageHeader ReadHeader(string path)
     {
-        var bytes = ReadFile(path, maxBytes);
-        using var codec = OpenCodec(bytes, path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 14);
+        var prefix = new byte[16];
+        prefix = prefix[..stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false)];
+        if (prefix.Length == 0)
+        {
+            stream.Dispose();
+            throw new ImageFormatException(path, "the file is empty");
+        }
+        stream.Position = 0;
+        using var codec = OpenCodec(stream, prefix, path);
         var info = codec.Info;
         var origin = codec.EncodedOrigin;
         bool swap = SwapsAxes(origin);
@@ -120,7 +132,7 @@ public static class ImageFile
         if (bytes.Length == 0) throw new ImageFormatException(source, "the file is empty");
         int pngBitDepth = CheckPngHeader(bytes, options.MaxPixels, source);
         CheckRiffLength(bytes, source);
-        using var codec = OpenCodec(bytes, source);
+        using var codec = OpenCodec(new MemoryStream(bytes, writable: false), bytes, source);
         var info = codec.Info;
         CheckPixelCount(info.Width, info.Height, options.MaxPixels, source);
         var origin = options.ApplyExifOrientation ? codec.EncodedOrigin : SKEncodedOrigin.TopLeft;
@@ -139,12 +151,14 @@ public static class ImageFile
         using (image) return ApplyOrigin(image, origin);
     }
 
-    private static SKCodec OpenCodec(byte[] bytes, string source)
+    /// <summary>A codec over <paramref name="stream"/> (which it owns); <paramref name="prefix"/> = the first bytes, for error messages.</summary>
+    private static SKCodec OpenCodec(Stream stream, ReadOnlySpan<byte> prefix, string source)
     {
-        var codec = SKCodec.Create(new MemoryStream(bytes, writable: false), out var result);
+        var codec = SKCodec.Create(stream, out var result);
         if (codec is null)
         {
-            string kind = SniffFormat(bytes) is { } f ? $"{f} " : "";
+            stream.Dispose();
+            string kind = SniffFormat(prefix) is { } f ? $"{f} " : "";
             throw new ImageFormatException(source, result switch
             {
                 SKCodecResult.IncompleteInput => $"truncated: the {kind}header is incomplete",
