@@ -224,3 +224,60 @@ public class HostileFileTests : IDisposable
             "absurd");
     }
 }
+
+/// <summary>Sizes that the file does not back: refused from the header or directory alone.</summary>
+public class HostileSizeTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public void SafetensorsHeaderAboveTheCapIsRefusedWithoutReadingIt()
+    {
+        // A sparse 150 MB file whose header claims 120 MB: within the file, above the 100 MB cap.
+        var path = _tmp.File("bighead.safetensors");
+        using (var fs = File.Create(path))
+        {
+            fs.Write(BitConverter.GetBytes(120UL * 1024 * 1024));
+            fs.SetLength(150L * 1024 * 1024);
+        }
+        var e = Assert.Throws<CheckpointFormatException>(() => CheckpointReader.Open(path));
+        Assert.Equal(path, e.Path);
+        Assert.Contains("exceeds the 104857600-byte limit", e.Message);
+    }
+
+    /// <summary>Overwrites the sizes of <paramref name="entry"/> in the zip's central directory.</summary>
+    private static void PatchCentralDirectory(byte[] zip, string entry, uint compressed, uint uncompressed)
+    {
+        var name = Encoding.ASCII.GetBytes(entry);
+        for (int i = 0; i + 46 <= zip.Length; i++)
+        {
+            if (BitConverter.ToUInt32(zip, i) != 0x02014b50) continue;
+            int nameLength = BitConverter.ToUInt16(zip, i + 28);
+            if (!zip.AsSpan(i + 46, nameLength).SequenceEqual(name)) continue;
+            BitConverter.TryWriteBytes(zip.AsSpan(i + 20, 4), compressed);
+            BitConverter.TryWriteBytes(zip.AsSpan(i + 24, 4), uncompressed);
+            return;
+        }
+        throw new InvalidOperationException($"{entry} not found");
+    }
+
+    [Theory]
+    [InlineData("archive/data.pkl", 100_000_000u, 100_000_000u, 4, "'archive/data.pkl' claims 100000000 bytes, more than the")]
+    [InlineData("archive/data.pkl", 1u, 100_000_000u, 4, "'archive/data.pkl' claims 100000000 bytes, more than the")]
+    [InlineData("archive/data.pkl", 0x7fffffffu, 0x7fffffffu, 4, "is 2147483647 bytes, above the 536870912-byte limit")]
+    [InlineData("archive/data/0", 1u << 30, 1u << 30, 1 << 28, "'archive/data/0' claims 1073741824 bytes, more than the")]
+    [InlineData("archive/data/0", 0xfffffff0u, 0xfffffff0u, 4, "declares 4 Float32 elements (16 bytes) but its archive entry holds 4294967280 bytes")]
+    public void ZipEntriesClaimingMoreThanTheFileHoldsAreRefused(string entry, uint compressed, uint uncompressed, long numel, string problem)
+    {
+        var path = _tmp.File("lying.pth");
+        PickleBuilder.WriteArchive(path, PickleBuilder.OneTensor("w", "FloatStorage", numel, 0, [numel], [1]), ("0", new byte[16]));
+        var bytes = File.ReadAllBytes(path);
+        PatchCentralDirectory(bytes, entry, compressed, uncompressed);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CheckpointFormatException>(() => CheckpointReader.Open(path).Dispose());
+        Assert.Equal(path, e.Path);
+        Assert.Contains(problem, e.Message);
+    }
+}
