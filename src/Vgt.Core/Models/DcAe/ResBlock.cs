@@ -27,8 +27,12 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = conv1.forward(x);
-        h = nonlinearity.forward(h);
-        h = conv2.forward(h);
-        return (norm.forward(h) + x).MoveToOuterDisposeScope();
+        var a = nonlinearity.forward(h);
+        h.Dispose();                      // free full-resolution maps early (stage 0 runs at 128×512×512)
+        h = conv2.forward(a);
+        a.Dispose();
+        var y = norm.forward(h);
+        h.Dispose();
+        return y.add_(x).MoveToOuterDisposeScope();
     }
 }

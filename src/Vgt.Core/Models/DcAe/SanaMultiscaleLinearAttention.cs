@@ -60,7 +60,7 @@ public sealed class SanaMultiscaleLinearAttention : nn.Module<Tensor, Tensor>
         var a = cat(parts, 1);                                                             // [B, 3I(1+K), H, W]
 
         bool linear = UsesLinearAttention(n);
-        if (linear) a = a.to_type(ScalarType.Float32);
+        if (linear) a = UpcastHalf(a);                                                     // linear path in (at least) fp32
         a = a.reshape(b, -1, 3 * d, n);                                                    // [B, G, 3d, N]
         var q = nn.functional.relu(a.narrow(2, 0, d));                                     // [B, G, d, N]
         var k = nn.functional.relu(a.narrow(2, d, d));                                     // [B, G, d, N]
@@ -72,7 +72,11 @@ public sealed class SanaMultiscaleLinearAttention : nn.Module<Tensor, Tensor>
         return (norm_out.forward(o) + x).MoveToOuterDisposeScope();
     }
 
-    static Tensor LinearAttention(Tensor q, Tensor k, Tensor v) // fp32 [B, G, d, N] each -> [B, G, d, N]
+    /// <summary>bf16/fp16 → fp32 as diffusers does; fp32 and fp64 stay as they are (diffusers would also cast fp64 down).</summary>
+    static Tensor UpcastHalf(Tensor t) =>
+        t.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? t.to_type(ScalarType.Float32) : t;
+
+    static Tensor LinearAttention(Tensor q, Tensor k, Tensor v) // [B, G, d, N] each (≥ fp32) -> [B, G, d, N]
     {
         long d = v.shape[2];
         var vp = cat([v, ones_like(v.narrow(2, 0, 1))], 2);                                // [B, G, d+1, N]
@@ -83,7 +87,7 @@ public sealed class SanaMultiscaleLinearAttention : nn.Module<Tensor, Tensor>
 
     static Tensor QuadraticAttention(Tensor q, Tensor k, Tensor v) // [B, G, d, N] each -> [B, G, d, N]
     {
-        var s = k.transpose(-1, -2).matmul(q).to_type(ScalarType.Float32);                 // [B, G, N keys, N queries]
+        var s = UpcastHalf(k.transpose(-1, -2).matmul(q));                                 // [B, G, N keys, N queries]
         s = s / (s.sum(2, keepdim: true) + Eps);
         return v.matmul(s.to_type(v.dtype));
     }

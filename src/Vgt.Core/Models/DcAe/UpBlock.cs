@@ -30,11 +30,26 @@ public sealed class UpBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) // x: [B, Cin, H, W] -> [B, Cout, 2H, 2W]
     {
         using var scope = NewDisposeScope();
-        var y = interpolate
-            ? conv.forward(nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest))
-            : nn.functional.pixel_shuffle(conv.forward(x), 2);
+        Tensor y;
+        if (interpolate)
+        {
+            var up = nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest); // [B, Cin, 2H, 2W]
+            y = conv.forward(up);
+            up.Dispose();
+        }
+        else
+        {
+            var c = conv.forward(x);                                   // [B, 4·Cout, H, W]
+            y = nn.functional.pixel_shuffle(c, 2);
+            c.Dispose();
+        }
         if (shortcut)
-            y = y + nn.functional.pixel_shuffle(x.repeat_interleave(repeats, dim: 1), 2); // [B, 4·Cout, H, W] -> [B, Cout, 2H, 2W]
+        {
+            var dup = x.repeat_interleave(repeats, dim: 1);            // [B, 4·Cout, H, W]: channel k = x channel ⌊k / r⌋
+            var s = nn.functional.pixel_shuffle(dup, 2);               // [B, Cout, 2H, 2W]
+            dup.Dispose();
+            y.add_(s);
+        }
         return y.MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Vgt.Models.DcAe;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -53,6 +54,24 @@ public class DcAeBlockParityTests(ITestOutputHelper output)
         Assert.Equal(path == "linear", block.attn.UsesLinearAttention(positions));
         Check($"{name} {path} attn", block.attn.forward(x), f[$"expected.{path}.attn"]);
         Check($"{name} {path} block", block.forward(x), f[$"expected.{path}"]);
+    }
+
+    [Fact]
+    public void EfficientVitBlockRunsInBf16WithTheLinearPathUpcast()
+    {
+        // bf16 weights and input (how VGT stores the AE): output stays bf16 and is close to the fp32 reference.
+        using var _ = no_grad();
+        using var f = DcAeFixture.Load("evit_hd32");
+        using var block = f.Into(new EfficientVitBlock(64, 32, [5]));
+        block.to(ScalarType.BFloat16);
+        foreach (var path in new[] { "linear", "quadratic" })
+        {
+            var y = block.forward(f[$"input.{path}"].to_type(ScalarType.BFloat16));
+            Assert.Equal(ScalarType.BFloat16, y.dtype);
+            var err = DcAeFixture.RelErr(y.to_type(ScalarType.Float32), f[$"expected.{path}"]);
+            output.WriteLine($"evit_hd32 {path} bf16 vs fp32 reference: rel err {err:E2}");
+            Assert.True(err < 3e-2, $"bf16 {path}: {err}");
+        }
     }
 
     [Theory]

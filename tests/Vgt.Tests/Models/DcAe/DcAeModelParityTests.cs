@@ -1,3 +1,4 @@
+using TorchSharp;
 using Vgt.Models.DcAe;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -96,6 +97,27 @@ public class DcAeModelParityTests(ITestOutputHelper output)
         var z = encoder.forward(f["input"]);
         Assert.Equal(new long[] { 1, 4, 3, 4 }, z.shape);
         Check("encoder_variant output", z, f["expected"]);
+    }
+
+    [Fact]
+    public void DecoderBackpropagatesThroughTheInPlaceOps()
+    {
+        // VGT-AE fine-tunes the decoder: the in-place adds must not break autograd. d(sum y)/dz is compared with a
+        // central finite difference on one latent element (fp64 copy of the model for a clean difference).
+        using var f = DcAeFixture.Load("decoder_small");
+        using var decoder = f.Into(new DcAeDecoder(ConfigOf("decoder_small")));
+        decoder.to(ScalarType.Float64);
+        var z = f["input"].to_type(ScalarType.Float64).requires_grad_(true);
+        decoder.forward(z).sum().backward();
+        var analytic = z.grad!.flatten()[5].item<double>();
+        using var _ = no_grad();
+        const double h = 1e-4;
+        var zp = z.detach().clone(); zp.flatten()[5] += h;
+        var zm = z.detach().clone(); zm.flatten()[5] -= h;
+        var numeric = (decoder.forward(zp).sum().item<double>() - decoder.forward(zm).sum().item<double>()) / (2 * h);
+        output.WriteLine($"dL/dz[5]: autograd {analytic:F6}, finite difference {numeric:F6}");
+        Assert.True(Math.Abs(analytic - numeric) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"{analytic} vs {numeric}");
+        Assert.True(decoder.conv_in.weight!.grad is { } g && g.abs().sum().item<double>() > 0);
     }
 
     [Fact]
