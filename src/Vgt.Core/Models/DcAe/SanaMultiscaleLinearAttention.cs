@@ -10,7 +10,7 @@ namespace Vgt.Models.DcAe;
 /// <item>P = [to_q(x) | to_k(x) | to_v(x)] per pixel → [B, 3I, H, W]; A = concat(P, branch_1(P), …) → [B, 3I(1+K), H, W].</item>
 /// <item>A is cut into G = (1+K)·heads consecutive groups of 3d channels; in group g, q = channels 0..d-1, k = d..2d-1,
 /// v = 2d..3d-1 (so group 0 takes q, k and v all from to_q's first 3d outputs: the original fused-qkv layout).</item>
-/// <item>q, k ← ReLU. If H·W &gt; d: linear attention in fp32, out(n) = Σ_m v(m)(k(m)·q(n)) / (Σ_m k(m)·q(n) + 1e-15),
+/// <item>q, k ← ReLU. If H·W &gt; d: linear attention in fp32 (bf16/fp16 are up-cast), out(n) = Σ_m v(m)(k(m)·q(n)) / (Σ_m k(m)·q(n) + 1e-15),
 /// computed as [v; 1]·kᵀ·q. Otherwise the quadratic form S = kᵀq normalised over keys, out = v·S.</item>
 /// <item>[B, I(1+K), H, W] → to_out per pixel → norm_out → + x.</item>
 /// </list>
