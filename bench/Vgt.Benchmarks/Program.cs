@@ -5,6 +5,7 @@ using Vgt.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["matmul"] = MatmulFloor.Run,
+    ["dcae"] = DcAeDecodeBench.Run,   // [--threads N] [--latent 16]: real DC-AE decoder (random weights)
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
