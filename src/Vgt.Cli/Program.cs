@@ -10,6 +10,8 @@ public static class Program
     {
         var root = new RootCommand("VGT.NET: Visual Generation Tuning in .NET — generate, understand, train and evaluate.");
         root.Subcommands.Add(InfoCommand.Build());
+        root.Subcommands.Add(ShapesCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 
