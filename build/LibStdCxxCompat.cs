@@ -9,6 +9,7 @@
 //
 // This file is compiled three ways: as an MSBuild inline task (Directory.Build.targets), into the core
 // library for `vgt info` (VGT_PATCHER_NO_TASK), and therefore into the tests. Keep it plain C#.
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;

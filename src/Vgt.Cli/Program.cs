@@ -10,6 +10,7 @@ public static class Program
     {
         var root = new RootCommand("VGT.NET: Visual Generation Tuning in .NET — generate, understand, train and evaluate.");
         root.Subcommands.Add(InfoCommand.Build());
+        root.Subcommands.Add(TokenizerCommand.Build());
         root.Subcommands.Add(ShapesCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root;
@@ -19,7 +20,8 @@ public static class Program
     {
         try
         {
-            return BuildRoot().Parse(args).Invoke();
+            // Our own handler below prints user errors as one line; bugs keep their stack trace.
+            return BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {

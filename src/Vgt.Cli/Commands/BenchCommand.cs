@@ -16,23 +16,6 @@ public static class BenchCommand
         return cmd;
     }
 
-    /// <summary>
-    /// Runs a command body; an input problem (bad file, malformed metadata, prompt outside the grammar) prints
-    /// "error: …" and returns 2 instead of System.CommandLine's stack trace.
-    /// </summary>
-    internal static int Guard(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (CliErrors.IsUserError(e) || e is IOException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-    }
-
     static Command BuildGenEval()
     {
         var metadata = new Option<string>("--metadata") { Description = "GenEval metadata file (.jsonl), e.g. benchmarks/shapes-geneval-v1/evaluation_metadata.jsonl", Required = true };
@@ -41,7 +24,7 @@ public static class BenchCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the first image of every prompt", DefaultValueFactory = _ => 0 };
         var groundTruth = new Option<bool>("--ground-truth") { Description = "Render the Shapes World ground-truth scene of each prompt (the only generator so far)" };
         var cmd = new Command("geneval", "Generate images for every metadata line into GenEval's folder layout.") { metadata, outDir, perPrompt, seed, groundTruth };
-        cmd.SetAction(parse => BenchCommand.Guard(() =>
+        cmd.SetAction(parse =>
         {
             IImageGenerator generator = parse.GetValue(groundTruth)
                 ? new ShapesGroundTruthGenerator()
@@ -53,7 +36,7 @@ public static class BenchCommand
             Console.WriteLine($"wrote {Path.GetFullPath(dir)} with {generator.Name}, {n} images per prompt, in {watch.Elapsed.TotalSeconds:0.0} s");
             Console.WriteLine($"metadata sha256: {GenEvalLayout.Sha256OfFile(parse.GetValue(metadata)!)}");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -63,7 +46,7 @@ public static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the scores (and every failure) as JSON to this file, atomically" };
         var perPrompt = new Option<int?>("--images-per-prompt") { Description = "Expected images per prompt (default: one more than the highest sample index found)" };
         var cmd = new Command("score", "Score a GenEval-layout folder with the Shapes World exact judge.") { dir, json, perPrompt };
-        cmd.SetAction(parse => BenchCommand.Guard(() =>
+        cmd.SetAction(parse =>
         {
             var report = GenEvalLayout.Score(parse.GetValue(dir)!, new ShapesDetector(), parse.GetValue(perPrompt), ConsoleProgress.Create());
             Console.WriteLine(report.ToText());
@@ -73,7 +56,7 @@ public static class BenchCommand
                 Console.WriteLine($"json: {Path.GetFullPath(path)}");
             }
             return 0;
-        }));
+        });
         return cmd;
     }
 }

@@ -4,6 +4,15 @@ using static TorchSharp.torch;
 
 namespace Vgt.Imaging;
 
+/// <summary>What to do with the alpha channel of a decoded image.</summary>
+public enum AlphaHandling
+{
+    /// <summary>Blend translucent pixels over a white background (what a viewer shows on a white page). Default.</summary>
+    CompositeOverWhite,
+    /// <summary>Ignore alpha and keep the stored (unpremultiplied) colour, like PIL's <c>convert("RGB")</c>.</summary>
+    Drop,
+}
+
 /// <summary>
 /// Conversions between SkiaSharp bitmaps and float tensors in [−1, 1], channels-first (CHW, RGB).
 /// 8-bit value v maps to v/127.5 − 1; the inverse rounds 127.5·(x+1) and clamps to 0..255.
@@ -30,22 +39,62 @@ public static class ImageTensor
         return bytes.data<byte>().ToArray();
     }
 
-    /// <summary>Bitmap (any colour type) → float tensor [3, H, W] in [−1, 1]. Alpha is dropped (composited on nothing).</summary>
+    /// <summary>Bitmap (any colour type) → float tensor [3, H, W] in [−1, 1]. Alpha is dropped (colour channels kept as stored, unpremultiplied).</summary>
     public static Tensor FromBitmap(SKBitmap bitmap)
     {
         int w = bitmap.Width, h = bitmap.Height;
         using var rgba = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!bitmap.CopyTo(rgba, SKColorType.Rgba8888))
             using (var canvas = new SKCanvas(rgba)) canvas.DrawBitmap(bitmap, 0, 0);
-        var src = rgba.GetPixelSpan();
-        var rgb = new byte[w * h * 3];
-        for (int i = 0, j = 0; i < w * h; i++, j += 3)
+        return FromRgba8888(rgba.GetPixelSpan(), w, h, AlphaHandling.Drop);
+    }
+
+    /// <summary>
+    /// Unpremultiplied RGBA 8-bit pixels (row-major) → float tensor [3, H, W] in [−1, 1].
+    /// Opaque pixels map exactly like <see cref="FromRgbBytes"/> (v/127.5 − 1); translucent ones are either
+    /// composited over white (c·a + 255·(1 − a), a = alpha/255) or keep their colour (alpha dropped).
+    /// </summary>
+    public static Tensor FromRgba8888(ReadOnlySpan<byte> rgba, int width, int height, AlphaHandling alpha)
+    {
+        long n = (long)width * height;
+        if (rgba.Length != n * 4) throw new ArgumentException($"Expected {n * 4} RGBA bytes for {width}×{height}, got {rgba.Length}.");
+        var chw = new float[3 * n];
+        for (long i = 0; i < n; i++)
         {
-            rgb[j] = src[4 * i];
-            rgb[j + 1] = src[4 * i + 1];
-            rgb[j + 2] = src[4 * i + 2];
+            var px = rgba.Slice((int)(4 * i), 4);
+            int a = px[3];
+            for (int c = 0; c < 3; c++)
+            {
+                float v = a == 255 || alpha == AlphaHandling.Drop
+                    ? px[c]
+                    : (px[c] * a + 255f * (255 - a)) / 255f; // over white, still on the 0..255 scale
+                chw[c * n + i] = v / 127.5f - 1f;
+            }
         }
-        return FromRgbBytes(rgb, w, h);
+        return tensor(chw, new long[] { 3, height, width });
+    }
+
+    /// <summary>
+    /// Unpremultiplied RGBA half-float pixels in [0, 1] (row-major; what SkiaSharp decodes 16-bit PNGs to) →
+    /// [3, H, W] in [−1, 1]: 2·v − 1, alpha handled as in <see cref="FromRgba8888"/>.
+    /// </summary>
+    public static Tensor FromRgbaF16(ReadOnlySpan<Half> rgba, int width, int height, AlphaHandling alpha)
+    {
+        long n = (long)width * height;
+        if (rgba.Length != n * 4) throw new ArgumentException($"Expected {n * 4} RGBA half values for {width}×{height}, got {rgba.Length}.");
+        var chw = new float[3 * n];
+        for (long i = 0; i < n; i++)
+        {
+            var px = rgba.Slice((int)(4 * i), 4);
+            float a = Math.Clamp((float)px[3], 0f, 1f);
+            for (int c = 0; c < 3; c++)
+            {
+                float v = Math.Clamp((float)px[c], 0f, 1f);
+                if (alpha == AlphaHandling.CompositeOverWhite && a < 1f) v = v * a + (1f - a);
+                chw[c * n + i] = 2f * v - 1f;
+            }
+        }
+        return tensor(chw, new long[] { 3, height, width });
     }
 
     /// <summary>Float tensor [3, H, W] in [−1, 1] → opaque RGBA bitmap.</summary>

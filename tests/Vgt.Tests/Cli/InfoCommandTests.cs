@@ -24,3 +24,15 @@ public class InfoCommandTests
         Assert.Contains("info", output);
     }
 }
+
+public class CliErrorTests
+{
+    [Fact]
+    public void UserErrorsPrintOneLineWithoutAStackTrace()
+    {
+        var (code, _, err) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "/nonexistent/dir", "hello");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+}

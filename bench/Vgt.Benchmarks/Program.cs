@@ -1,0 +1,15 @@
+using Vgt.Benchmarks;
+
+// Benchmarks are commands, not tests: `dotnet run --project bench/Vgt.Benchmarks -c Release -- <name> [...]`.
+// Each prints a markdown block (with the command that produced it) ready to paste into docs/benchmarks.md.
+var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["matmul"] = MatmulFloor.Run,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: Vgt.Benchmarks <{string.Join("|", benchmarks.Keys)}> [options]");
+    return 2;
+}
+return run(args[1..]);

@@ -1,0 +1,94 @@
+using TorchSharp;
+using Vgt.Runtime;
+using static TorchSharp.torch;
+
+namespace Vgt.Sampling;
+
+/// <summary>Token generation order.</summary>
+public enum GenerationOrderKind
+{
+    /// <summary>Raster order 0 … L−1 (the reference's "sequential").</summary>
+    Raster,
+    /// <summary>A random permutation (torch randperm from a generator).</summary>
+    Random,
+}
+
+/// <summary>
+/// Which latent positions are generated at each step (reference §9.3 step 1). <see cref="Order"/> lists token
+/// indices in generation order; <see cref="Groups"/> are consecutive slices of it.
+/// </summary>
+public sealed record GenerationSchedule(int[] Order, IReadOnlyList<int[]> Groups)
+{
+    public int Tokens => Order.Length;
+
+    public int GroupCount => Groups.Count;
+
+    /// <summary>Raster order, groups of about <paramref name="groupSize"/>.</summary>
+    public static GenerationSchedule Raster(int tokens, int groupSize)
+    {
+        var order = Enumerable.Range(0, tokens).ToArray();
+        return new(order, Slice(order, GroupSizes(tokens, groupSize)));
+    }
+
+    /// <summary>Random order from <paramref name="generator"/> (torch randperm), groups of about <paramref name="groupSize"/>.</summary>
+    public static GenerationSchedule Random(int tokens, int groupSize, Generator generator)
+    {
+        CheckSizes(tokens, groupSize);
+        using var perm = randperm(tokens, generator: generator);
+        var order = perm.data<long>().Select(i => (int)i).ToArray();
+        return new(order, Slice(order, GroupSizes(tokens, groupSize)));
+    }
+
+    /// <summary>Random order from the VgtSeed stream "order" (same seed ⇒ same order).</summary>
+    public static GenerationSchedule Seeded(int tokens, int groupSize, VgtSeed seed)
+        => Random(tokens, groupSize, seed.TorchGenerator("order"));
+
+    public static GenerationSchedule Create(GenerationOrderKind kind, int tokens, int groupSize, Generator? generator = null) => kind switch
+    {
+        GenerationOrderKind.Raster => Raster(tokens, groupSize),
+        GenerationOrderKind.Random => Random(tokens, groupSize,
+            generator ?? throw new ArgumentNullException(nameof(generator), "random generation order needs a generator")),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown generation order"),
+    };
+
+    /// <summary>
+    /// Group sizes for L tokens and group size K (the reference's acc_ratio): S = max(1, L // K) groups,
+    /// base = L // S, the first L % S groups get base + 1. L=256, K=16 → 16 × 16; L=81, K=16 → 17,16,16,16,16.
+    /// </summary>
+    public static int[] GroupSizes(int tokens, int groupSize)
+    {
+        CheckSizes(tokens, groupSize);
+        int s = Math.Max(1, tokens / groupSize);
+        int b = tokens / s, r = tokens % s;
+        return Enumerable.Range(0, s).Select(k => k < r ? b + 1 : b).ToArray();
+    }
+
+    /// <summary>The CFG progress record for group <paramref name="k"/>.</summary>
+    public GroupProgress Progress(int k)
+    {
+        if (k < 0 || k >= GroupCount) throw new ArgumentOutOfRangeException(nameof(k), k, $"group must be in [0, {GroupCount})");
+        int done = 0;
+        for (int i = 0; i < k; i++) done += Groups[i].Length;
+        return new GroupProgress(k, GroupCount, done, Tokens);
+    }
+
+    private static void CheckSizes(int tokens, int groupSize)
+    {
+        if (tokens < 1) throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "the number of tokens L must be >= 1");
+        if (groupSize < 1) throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, "group size K (acc_ratio) must be >= 1");
+        if (groupSize > tokens)
+            throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"group size K (acc_ratio) must be <= the number of tokens L = {tokens}");
+    }
+
+    private static int[][] Slice(int[] order, int[] sizes)
+    {
+        var groups = new int[sizes.Length][];
+        int at = 0;
+        for (int k = 0; k < sizes.Length; k++)
+        {
+            groups[k] = order[at..(at + sizes[k])];
+            at += sizes[k];
+        }
+        return groups;
+    }
+}
