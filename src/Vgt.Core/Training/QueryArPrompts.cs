@@ -28,6 +28,9 @@ public sealed class QueryArPrompts
     public int MaxTokens { get; }
     public PromptTruncation Truncation { get; }
 
+    /// <summary>Token ids of the image-start marker (for <see cref="QueryArLossOptions.ImageStartIds"/>).</summary>
+    public int[] ImageStartIds { get; }
+
     public QueryArPrompts(Qwen2Tokenizer tokenizer, PromptTemplates templates, int maxTokens = 256,
         PromptTruncation truncation = PromptTruncation.KeepClosing)
     {
@@ -37,6 +40,7 @@ public sealed class QueryArPrompts
         MaxTokens = maxTokens;
         Truncation = truncation;
         closing = tokenizer.Encode(templates.InstructionSuffix);
+        ImageStartIds = tokenizer.Encode(templates.ImageStart);
         if (maxTokens <= closing.Length)
             throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"max tokens must exceed the closing turn's {closing.Length} tokens");
     }

@@ -28,6 +28,7 @@ public sealed class QueryArPromptsTests
         var shortIds = Tok.Encode(templates.Conditional("a cat"));
         Assert.Same(shortIds, new QueryArPrompts(Tok, templates, 64).Truncate(shortIds));
         Assert.Throws<ArgumentOutOfRangeException>(() => new QueryArPrompts(Tok, templates, closing.Length));
+        Assert.Equal(new[] { 1021 }, new QueryArPrompts(Tok, templates).ImageStartIds);
     }
 
     [Fact]

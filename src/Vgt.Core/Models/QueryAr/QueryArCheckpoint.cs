@@ -47,16 +47,12 @@ public static class QueryArCheckpoint
     {
         var groups = SkipGroups(model);
         var regexes = groups.Select(g => (g.Label, Regex: new Regex(g.Pattern, RegexOptions.CultureInvariant))).ToList();
-        var skipped = new Dictionary<string, int>();
-        foreach (var key in checkpoint.Names)
+        var names = checkpoint.Names.Select(k => k.StartsWith("module.", StringComparison.Ordinal) ? k["module.".Length..] : k).ToList();
+        var skipped = new Dictionary<string, int>();   // in the order of SkipGroups
+        foreach (var (label, regex) in regexes)
         {
-            var name = key.StartsWith("module.", StringComparison.Ordinal) ? key["module.".Length..] : key;
-            foreach (var (label, regex) in regexes)
-                if (regex.IsMatch(name))
-                {
-                    skipped[label] = skipped.GetValueOrDefault(label) + 1;
-                    break;
-                }
+            int count = names.Count(regex.IsMatch);
+            if (count > 0) skipped[label] = count;
         }
         var options = new LoadOptions { Strict = strict, StripModulePrefix = true, Ignore = groups.Select(g => g.Pattern).ToList() };
         var report = StateDictLoader.Load(model, checkpoint, options);
