@@ -64,7 +64,7 @@ public static class QueryArDecodingLoop
             var input = k == 0
                 ? feeder.Prefill(model.EmbedText(ids), mask.to(@bool), model.ImageStartEmbedding(imageStartIds, rows), group)
                 : feeder.Next(s.Schedule.Groups[k - 1], fedBack!, group);
-            var hidden = MaskedDecoderForward.Forward(model.Decoder, input.Embeds, input.Positions, input.Allowed, cache);
+            var hidden = model.Decoder.ForwardAllowed(input.Embeds, input.Positions, input.Allowed, cache);
             var atQueries = hidden.narrow(1, hidden.shape[1] - group.Length, group.Length); // [R, K, D]
             var cond = model.Conditions(atQueries).reshape(rows * group.Length, d);         // cond block, then uncond block
             llmClock.Stop();

@@ -106,7 +106,7 @@ public sealed class QueryArModelTests
     }
 
     [Fact]
-    public void MaskedForwardEqualsTheDecoderForward()
+    public void ExplicitMaskForwardEqualsTheDecoderForward()
     {
         var model = QueryArFixture.Model();
         var g = new TorchSharp.torch.Generator(3);
@@ -116,7 +116,7 @@ public sealed class QueryArModelTests
         var expected = model.Decoder.Forward(embeds, positions, mask);
         var allowed = AttentionMask.CausalWithPadding(mask, 2, 7, 0, CPU);
         using var cache = model.Decoder.NewCache();
-        var actual = MaskedDecoderForward.Forward(model.Decoder, embeds, positions, allowed, cache);
+        var actual = model.Decoder.ForwardAllowed(embeds, positions, allowed, cache);
         Assert.True(QueryArFixture.RelErr(actual, expected) < 1e-6);
         Assert.Equal(7, cache.Length);
     }
