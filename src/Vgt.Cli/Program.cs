@@ -13,6 +13,8 @@ public static class Program
         root.Subcommands.Add(TokenizerCommand.Build());
         root.Subcommands.Add(ShapesCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         return root;
     }
 
