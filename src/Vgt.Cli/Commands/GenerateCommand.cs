@@ -39,7 +39,17 @@ public static class GenerateCommand
             var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), parse.GetValue(cfg),
                 parse.GetValue(cfgSchedule), parse.GetValue(steps), parse.GetValue(parallel), parse.GetValue(order), parse.GetValue(size),
                 parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!);
-            return Run(options);
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                return Run(options, cts.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
         });
         return cmd;
     }
@@ -47,7 +57,8 @@ public static class GenerateCommand
     public sealed record GenerateOptions(string Prompt, string? Output, long Seed, double? Cfg, string? CfgSchedule, int? Steps, int? Parallel,
         string? Order, int? Size, string? Negative, int Count, bool Grid, string? Sampler, string Model);
 
-    static int Run(GenerateOptions o)
+    /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
+    public static int Run(GenerateOptions o, CancellationToken cancel)
     {
         // Checks that need no model.
         if (string.IsNullOrWhiteSpace(o.Prompt)) throw new ArgumentException("the prompt is empty; give a description such as \"a photo of a red circle\"");
@@ -89,13 +100,10 @@ public static class GenerateCommand
         if (request.Steps < minSteps) throw new ArgumentException($"--steps must be ≥ {minSteps} for this sampler, got {request.Steps}");
 
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
         try
         {
-            using var result = generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cts.Token));
-            cts.Token.ThrowIfCancellationRequested();
+            using var result = generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel));
+            cancel.ThrowIfCancellationRequested();
             Write(generator, request, result, paths, o.Grid);
             var t = result.Timings;
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
@@ -108,10 +116,6 @@ public static class GenerateCommand
         {
             Console.Error.WriteLine("cancelled: no image was written");
             return 130;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

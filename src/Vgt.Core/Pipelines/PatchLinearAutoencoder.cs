@@ -103,7 +103,7 @@ public sealed class PatchLinearAutoencoder : nn.Module, ILatentAutoencoder
         // decoder: least squares from normed codes (+1) to patches
         var codes = nn.functional.layer_norm(centred.matmul(basis.T), [LatentChannels], eps: 1e-6);       // [M,C]
         var design = cat([codes, ones(codes.shape[0], 1, dtype: float64)], 1);                             // [M,C+1]
-        var solution = linalg.lstsq(design, x).Solution;                                                   // [C+1,P]
+        var solution = linalg.pinv(design).matmul(x);              // [C+1,P]; minimum norm (the normed codes sum to 0: rank C)
         decoder.weight!.copy_(solution.narrow(0, 0, LatentChannels).T.to(float32));
         decoder.bias!.copy_(solution[LatentChannels].to(float32));
     }
