@@ -36,7 +36,7 @@ public sealed class NLayerDiscriminator : nn.Module<Tensor, Tensor>
             blocks.Add(nn.Sequential(
                 new Conv2dSame(cin, cout, 3, generator: generator),
                 down,
-                nn.GroupNorm(config.GroupNormGroups, cout),
+                GroupNorm(config.GroupNormGroups, cout),
                 nn.LeakyReLU(slope)));
             cin = cout;
         }
@@ -46,6 +46,19 @@ public sealed class NLayerDiscriminator : nn.Module<Tensor, Tensor>
             nn.LeakyReLU(slope),
             new Conv2dSame(cin, 1, 5, generator: generator));
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// GroupNorm (eps 1e‑5) with PyTorch's init, weight 1 and bias 0. TorchSharp 0.107's nn.GroupNorm leaves its
+    /// affine parameters uninitialised (arbitrary memory), so they are set here explicitly.
+    /// </summary>
+    static GroupNorm GroupNorm(int groups, long channels)
+    {
+        var gn = nn.GroupNorm(groups, channels);
+        using var _ = no_grad();
+        gn.weight!.fill_(1);
+        gn.bias!.zero_();
+        return gn;
     }
 
     /// <summary>x [B,in,H,W] (the loss feeds [0,1] images) → logits [B,1,pool,pool].</summary>

@@ -2,10 +2,11 @@ using TorchSharp;
 using Vgt.Config;
 using Vgt.Losses;
 using static TorchSharp.torch;
+using Xunit.Abstractions;
 
 namespace Vgt.Tests.Losses;
 
-public class DiscriminatorTests
+public class DiscriminatorTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(448, 5, 1, 4)]   // block_in at 448: 2 left, 2 right
@@ -51,6 +52,7 @@ public class DiscriminatorTests
         using var _ = no_grad();
         double e64 = LossFixtures.RelErr(d.forward(f["x64"]), f["y64"]);
         double eOdd = LossFixtures.RelErr(d.forward(f["x_odd"]), f["y_odd"]);
+        output.WriteLine($"discriminator small: 64×64 {e64:E2}, 45×37 {eOdd:E2}");
         Assert.True(e64 < LossFixtures.Tolerance, $"64×64: {e64:E2}");
         Assert.True(eOdd < LossFixtures.Tolerance, $"45×37: {eOdd:E2}");
     }
@@ -67,6 +69,7 @@ public class DiscriminatorTests
         var y = d.forward(f["x"]);
         Assert.Equal(new long[] { 2, 1, 16, 16 }, y.shape);
         double e = LossFixtures.RelErr(y, f["y"]);
+        output.WriteLine($"discriminator reference (hash weights, 2×3×64×64): {e:E2}");
         Assert.True(e < LossFixtures.Tolerance, $"reference discriminator: {e:E2}");
     }
 
@@ -79,6 +82,20 @@ public class DiscriminatorTests
         Assert.Equal(new long[] { 32, 32, 3, 3 }, d.state_dict()["blocks.0.0.weight"].shape);
         Assert.Equal(new long[] { 128, 64, 3, 3 }, d.state_dict()["blocks.2.0.weight"].shape);
         Assert.Equal(new long[] { 128, 128, 1, 1 }, d.state_dict()["to_logits.0.weight"].shape);
+    }
+
+    [Fact]
+    public void GroupNormStartsAtWeightOneBiasZero()
+    {
+        for (int r = 0; r < 3; r++)   // TorchSharp's nn.GroupNorm alone leaves these uninitialised
+        {
+            var sd = new NLayerDiscriminator(DiscriminatorConfig.ShapesWorld).state_dict();
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(sd[$"blocks.{i}.2.weight"].eq(1).all().item<bool>());
+                Assert.True(sd[$"blocks.{i}.2.bias"].eq(0).all().item<bool>());
+            }
+        }
     }
 
     [Fact]

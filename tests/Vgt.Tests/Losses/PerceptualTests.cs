@@ -1,57 +1,59 @@
 using TorchSharp;
 using Vgt.Losses;
 using Vgt.Models.Perceptual;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Vgt.Tests.Losses;
 
-public class PerceptualTests
+public class PerceptualTests(ITestOutputHelper output)
 {
     static readonly ConvNeXtConfig Tiny = new() { Dims = [8, 16, 24, 32], Depths = [1, 1, 2, 1], NumClasses = 10 };
 
+    /// <summary>
+    /// The user-file path end to end: hash weights written under torchvision's VGG16 names (features.{i}.*, plus an
+    /// unused classifier key) and taming's lin{k}.model.1.weight, loaded with Lpips.FromFiles, compared with the
+    /// PyTorch LPIPS on the same weights.
+    /// </summary>
     [Fact]
-    public void LpipsVgg16MatchesTheReferenceWithHashWeights()
+    public void LpipsFromTorchvisionAndTamingFilesMatchesTheReference()
     {
-        var lp = HashWeights.Fill(new Lpips());
-        LossFixtures.AssertSameNames(lp, "lpips_hash");
-        var f = LossFixtures.Load("lpips_hash");
-        using var _ = no_grad();
-        var terms = lp.LayerTerms(f["a"], f["b"]);
-        var y = lp.forward(f["a"], f["b"]);
-        double e = LossFixtures.RelErr(y, f["y"]);
-        Assert.True(e < LossFixtures.Tolerance, $"LPIPS: {e:E2}");
-        for (int k = 0; k < 5; k++)
-        {
-            double ek = LossFixtures.RelErr(terms[k].view(-1), f["terms"][k]);
-            Assert.True(ek < LossFixtures.Tolerance, $"LPIPS layer {k}: {ek:E2}");
-        }
-        Assert.Equal(0.0, lp.forward(f["a"], f["a"]).abs().max().item<float>(), 9);
-    }
-
-    [Fact]
-    public void LpipsLoadsTorchvisionAndTamingNames()
-    {
-        var source = HashWeights.Fill(new Lpips());
+        var names = LossFixtures.ReferenceNames("lpips_hash");
         var dir = Directory.CreateTempSubdirectory("vgt-lpips-");
         try
         {
-            // torchvision vgg16 names (features.{i}.*) plus an unused classifier key; taming's lin{k}.model.1.weight.
-            var vgg = source.state_dict().Where(kv => kv.Key.StartsWith("net."))
-                .ToDictionary(kv => "features." + kv.Key.Split('.', 3)[2], kv => kv.Value);
-            vgg["classifier.0.weight"] = zeros(4, 4);
-            var lin = source.state_dict().Where(kv => kv.Key.StartsWith("lin")).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var vgg = new Dictionary<string, Tensor> { ["classifier.0.weight"] = zeros(4, 4) };
+            var lin = new Dictionary<string, Tensor>();
+            foreach (var (name, shape) in names)
+            {
+                if (name.StartsWith("scaling_layer.")) continue;
+                var w = HashWeights.Value(name, shape).to(float32);
+                if (name.StartsWith("net.")) vgg["features." + name.Split('.', 3)[2]] = w;   // net.slice2.5.weight → features.5.weight
+                else lin[name] = w;
+            }
             string vggPath = Path.Combine(dir.FullName, "vgg16.safetensors"), linPath = Path.Combine(dir.FullName, "vgg.safetensors");
             TorchSharp.PyBridge.Safetensors.SaveStateDict(vggPath, vgg);
             TorchSharp.PyBridge.Safetensors.SaveStateDict(linPath, lin);
             Assert.Equal("net.slice2.5.weight", LpipsVgg16.SliceNameOf("features.5.weight"));
             Assert.Equal("net.slice5.28.bias", LpipsVgg16.SliceNameOf("features.28.bias"));
 
-            var loaded = Lpips.FromFiles(vggPath, linPath);
-            var a = rand(1, 3, 32, 32, generator: new Generator(1).manual_seed(1));
-            var b = rand(1, 3, 32, 32, generator: new Generator(1).manual_seed(2));
-            using var _ = no_grad();
-            Assert.Equal(source.forward(a, b).item<float>(), loaded.forward(a, b).item<float>(), 7);
-            Assert.All(loaded.parameters(), p => Assert.False(p.requires_grad));
+            var lp = Lpips.FromFiles(vggPath, linPath);
+            LossFixtures.AssertSameNames(lp, "lpips_hash");
+            Assert.All(lp.parameters(), p => Assert.False(p.requires_grad));
+            var f = LossFixtures.Load("lpips_hash");
+            using (no_grad())
+            {
+                var terms = lp.LayerTerms(f["a"], f["b"]);
+                double e = LossFixtures.RelErr(lp.forward(f["a"], f["b"]), f["y"]);
+                output.WriteLine($"LPIPS-VGG16 (hash weights, 2×3×64×64): rel err {e:E2}");
+                Assert.True(e < LossFixtures.Tolerance, $"LPIPS: {e:E2}");
+                for (int k = 0; k < 5; k++)
+                {
+                    double ek = LossFixtures.RelErr(terms[k].view(-1), f["terms"][k]);
+                    Assert.True(ek < LossFixtures.Tolerance, $"LPIPS layer {k}: {ek:E2}");
+                }
+                Assert.Equal(0.0, lp.forward(f["a"], f["a"]).abs().max().item<float>(), 9);
+            }
 
             TorchSharp.PyBridge.Safetensors.SaveStateDict(Path.Combine(dir.FullName, "bad.safetensors"), new Dictionary<string, Tensor> { ["lin0.model.1.weight"] = zeros(1, 64, 1, 1) });
             var err = Assert.Throws<InvalidDataException>(() => Lpips.FromFiles(Path.Combine(dir.FullName, "bad.safetensors"), linPath));
@@ -68,6 +70,7 @@ public class PerceptualTests
         var f = LossFixtures.Load("convnext_s_hash");
         using var _ = no_grad();
         double e = LossFixtures.RelErr(net.forward(f["x"]), f["y"]);
+        output.WriteLine($"ConvNeXt-S (hash weights, 2×3×64×64 → logits): rel err {e:E2}");
         Assert.True(e < LossFixtures.Tolerance, $"ConvNeXt-S: {e:E2}");
     }
 
@@ -88,6 +91,7 @@ public class PerceptualTests
                 .index_select(2, arange(0, 224, 7)).index_select(3, arange(0, 224, 7)), f["a_resized_224"]);
         double eCn = LossFixtures.RelErr(cnOnly.Loss(f["a"], f["b"]), f["convnext_loss"]);
         double eAll = LossFixtures.RelErr(loss.Loss(f["a"], f["b"]), f["combined"]);
+        output.WriteLine($"perceptual tiny: resize {eResize:E2}, ConvNeXt MSE {eCn:E2}, combined {eAll:E2}");
         Assert.True(eResize < 1e-5, $"antialiased resize: {eResize:E2}");
         Assert.True(eCn < LossFixtures.Tolerance, $"ConvNeXt logits MSE: {eCn:E2}");
         Assert.True(eAll < LossFixtures.Tolerance, $"combined: {eAll:E2}");

@@ -3,10 +3,11 @@ using Vgt.Evaluation.Metrics;
 using Vgt.Models.Perceptual;
 using Vgt.Tests.Losses;
 using static TorchSharp.torch;
+using Xunit.Abstractions;
 
 namespace Vgt.Tests.Metrics;
 
-public class FrechetTests
+public class FrechetTests(ITestOutputHelper output)
 {
     static FeatureStatistics Streamed(Tensor f, long chunk)
     {
@@ -38,6 +39,7 @@ public class FrechetTests
         using var d = Streamed(m["s2"], 5);
         double fdSingular = FrechetDistance.Compute(c, d);    // N < D: both covariances singular
         double rel = Math.Abs(fdSingular - m["fd_singular"].item<double>()) / m["fd_singular"].item<double>();
+        output.WriteLine($"FD: {fd} vs {m["fd"].item<double>()}; singular: {fdSingular} vs {m["fd_singular"].item<double>()} (rel {rel:E2})");
         Assert.True(rel < 1e-6, $"singular FD {fdSingular} vs {m["fd_singular"].item<double>()} ({rel:E2})");
         Assert.Equal(0.0, FrechetDistance.Compute(a, a), 8);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Vgt.Evaluation.Metrics;
@@ -7,7 +8,8 @@ namespace Vgt.Evaluation.Metrics;
 /// ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr √(Σ₁Σ₂).
 /// tr √(Σ₁Σ₂) = tr √(√Σ₁ Σ₂ √Σ₁) (same eigenvalues), computed from symmetric eigendecompositions with negative
 /// round-off eigenvalues clipped to 0 — no complex parts, robust for singular covariances. If the result is not
-/// finite, eps·I is added to both covariances and it is recomputed (pytorch-fid's offset, eps = 1e‑6).
+/// finite or the eigensolver fails to converge, eps·I is added to both covariances and it is recomputed
+/// (pytorch-fid's offset, eps = 1e‑6).
 /// </summary>
 public static class FrechetDistance
 {
@@ -21,7 +23,9 @@ public static class FrechetDistance
         var s1 = sigma1.to(float64); var s2 = sigma2.to(float64);
         double diff = (m1 - m2).square().sum().item<double>();
         double tr1 = s1.trace().item<double>(), tr2 = s2.trace().item<double>();
-        double trSqrt = TraceSqrtProduct(s1, s2);
+        double trSqrt;
+        try { trSqrt = TraceSqrtProduct(s1, s2); }
+        catch (ExternalException) { trSqrt = double.NaN; }   // eigh did not converge
         if (!double.IsFinite(trSqrt))
         {
             var offset = eye(s1.shape[0], dtype: float64) * eps;
