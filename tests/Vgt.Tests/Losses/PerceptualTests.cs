@@ -100,6 +100,16 @@ public class PerceptualTests(ITestOutputHelper output)
         Assert.Contains("imagenet_std", loss.state_dict().Keys);
     }
 
+    [Fact]
+    public void WeightFileReadsZipFormatTorchSave()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "losses", "tiny_state.pth");
+        var sd = WeightFile.Read(path);
+        Assert.Equal(new[] { "features.0.weight", "lin0.model.1.weight" }, sd.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new float[] { 0, 1, 2, 3, 4, 5 }, sd["features.0.weight"].data<float>().ToArray());
+        Assert.Throws<FileNotFoundException>(() => WeightFile.Read(path + ".missing"));
+    }
+
     [Theory]
     [InlineData("lpips", true, false)]
     [InlineData("convnext_s", false, true)]
