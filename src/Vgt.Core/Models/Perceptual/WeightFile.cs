@@ -1,4 +1,3 @@
-using System.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,28 +5,16 @@ namespace Vgt.Models.Perceptual;
 
 /// <summary>
 /// Reads user-supplied weight files (torchvision / taming / pytorch-fid state dicts) and loads them into a module
-/// by name. The one place that uses TorchSharp.PyBridge for this area (swap for the project's checkpoint reader
-/// when it lands). Supports .safetensors and zip-format torch.save files (.pth/.pt/.bin); legacy (pre-1.6,
-/// non-zip) .pth files must be re-saved first: torch.save(torch.load(p), p2).
+/// by name. Reads with the project's checkpoint reader: .safetensors, zip-format torch.save files (.pth/.pt/.bin) and
+/// sharded directories; legacy (pre-1.6, non-zip) .pth files must be re-saved first: torch.save(torch.load(p), p2).
 /// </summary>
 public static class WeightFile
 {
     public static Dictionary<string, Tensor> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Weight file not found: {path}", path);
-        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            return TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
-        Hashtable table;
-        try { table = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path); }
-        catch (Exception e)
-        {
-            throw new InvalidDataException($"{path}: not a readable torch.save state dict (zip format expected; " +
-                                           $"re-save legacy files with torch.save in Python): {e.Message}", e);
-        }
-        var result = new Dictionary<string, Tensor>();
-        foreach (DictionaryEntry e in table)
-            if (e.Key is string k && e.Value is Tensor t) result[k] = t;
-        return result;
+        // The project's reader: validates the file, refuses legacy non-zip .pth with a clear message, reads lazily.
+        using var checkpoint = Vgt.Checkpoints.CheckpointReader.Open(path);
+        return checkpoint.Names.ToDictionary(n => n, n => checkpoint.Load(n, dtype: null).DetachFromDisposeScope());
     }
 
     /// <summary>
