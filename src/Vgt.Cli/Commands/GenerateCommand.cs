@@ -29,16 +29,20 @@ public static class GenerateCommand
         var count = new Option<int>("--n") { Description = "Images to make (one batch, one seed)", DefaultValueFactory = _ => 1 };
         var grid = new Option<bool>("--grid") { Description = "Tile the --n images into one PNG" };
         var sampler = new Option<string?>("--sampler") { Description = "sde (Euler–Maruyama, the reference's) or ode (default: the model's)" };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: the model's setting, else torch's)" };
         var model = new Option<string>("--model") { Description = $"Generator name (models/NAME) or directory", DefaultValueFactory = _ => DefaultModel };
         var cmd = new Command("generate", "Generate images from a text prompt (default model: shapes-vgt, 64 px Shapes World).")
         {
-            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, model,
+            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, model, threads,
         };
         cmd.SetAction(parse =>
         {
             var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), parse.GetValue(cfg),
                 parse.GetValue(cfgSchedule), parse.GetValue(steps), parse.GetValue(parallel), parse.GetValue(order), parse.GetValue(size),
-                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!);
+                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!)
+            {
+                Threads = parse.GetValue(threads),
+            };
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
@@ -55,7 +59,10 @@ public static class GenerateCommand
     }
 
     public sealed record GenerateOptions(string Prompt, string? Output, long Seed, double? Cfg, string? CfgSchedule, int? Steps, int? Parallel,
-        string? Order, int? Size, string? Negative, int Count, bool Grid, string? Sampler, string Model);
+        string? Order, int? Size, string? Negative, int Count, bool Grid, string? Sampler, string Model)
+    {
+        public int? Threads { get; init; }
+    }
 
     /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
     public static int Run(GenerateOptions o, CancellationToken cancel)
@@ -82,7 +89,9 @@ public static class GenerateCommand
         };
 
         string dir = ResolveModel(o.Model);
+        if (o.Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {o.Threads}");
         using var generator = VgtGenerator.Load(dir);
+        if ((o.Threads ?? generator.Config.Defaults.Threads) is > 0 and var torchThreads) TorchRuntime.Initialise(torchThreads);
         var request = generator.Request([o.Prompt]);
         int px = o.Size ?? request.Size.Height, stride = generator.PixelStride, max = generator.MaxSize;
         if (px < 1 || px % stride != 0) throw new ArgumentException($"--size {px} is not a multiple of the model's stride {stride} px (e.g. {Math.Max(stride, px / stride * stride)})");
