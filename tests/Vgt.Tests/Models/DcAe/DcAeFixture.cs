@@ -5,7 +5,7 @@ namespace Vgt.Tests.Models.DcAe;
 
 /// <summary>
 /// One parity fixture written by tools/fixtures/make_dcae_fixtures.py: "weights.*" (state dict), "input*", "expected*".
-/// The only place that reads safetensors (through TorchSharp.PyBridge) until the project's checkpoint reader lands.
+/// Read with the project's safetensors reader (see Parity).
 /// </summary>
 internal sealed class DcAeFixture : IDisposable
 {
@@ -19,19 +19,14 @@ internal sealed class DcAeFixture : IDisposable
     {
         var path = PathOf(name + ".safetensors");
         Assert.True(File.Exists(path), $"missing fixture {path}; run /usr/bin/python3 tools/fixtures/make_dcae_fixtures.py");
-        return new DcAeFixture(TorchSharp.PyBridge.Safetensors.LoadStateDict(path));
+        return new DcAeFixture(Parity.Load("dcae", name + ".safetensors").Tensors);
     }
 
     /// <summary>The "config" string of the file's safetensors metadata (the script's config dict as JSON).</summary>
     public static string MetadataConfig(string name)
     {
-        using var f = File.OpenRead(PathOf(name + ".safetensors"));
-        var len = new byte[8];
-        f.ReadExactly(len);
-        var header = new byte[BitConverter.ToUInt64(len)];
-        f.ReadExactly(header);
-        using var doc = System.Text.Json.JsonDocument.Parse(header);
-        return doc.RootElement.GetProperty("__metadata__").GetProperty("config").GetString()!;
+        using var f = Vgt.Checkpoints.SafetensorsFile.Open(PathOf(name + ".safetensors"));
+        return f.Metadata["config"];
     }
 
     public Tensor this[string key] => tensors.TryGetValue(key, out var t) ? t : throw new KeyNotFoundException($"fixture has no '{key}'");
@@ -52,15 +47,7 @@ internal sealed class DcAeFixture : IDisposable
         return module;
     }
 
-    /// <summary>max |actual − expected| / max |expected| (both fp32).</summary>
-    public static double RelErr(Tensor actual, Tensor expected)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        using var scope = NewDisposeScope();
-        var diff = (actual.to_type(ScalarType.Float64) - expected.to_type(ScalarType.Float64)).abs().max().item<double>();
-        var scale = expected.to_type(ScalarType.Float64).abs().max().item<double>();
-        return diff / scale;
-    }
+    public static double RelErr(Tensor actual, Tensor expected) => Parity.RelErr(actual, expected);
 
     public void Dispose()
     {
