@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
 {
     ["matmul"] = MatmulFloor.Run,
     ["dcae"] = DcAeDecodeBench.Run,   // [--threads N] [--latent 16]: real DC-AE decoder (random weights)
+    ["vgtae-internvl3"] = VgtAeBench.Run,   // [--threads N]: real VGT-AE (InternVL3-1B + DC-AE), encode + decode 448 px
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

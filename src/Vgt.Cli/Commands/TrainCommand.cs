@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Vgt.Cli.Commands;
+
+/// <summary>`vgt train …`: training commands (one subcommand per file).</summary>
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var cmd = new Command("train", "Train models.");
+        cmd.Subcommands.Add(TrainAeCommand.Build());
+        return cmd;
+    }
+}
