@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["matmul"] = MatmulFloor.Run,
     ["dcae"] = DcAeDecodeBench.Run,   // [--threads N] [--latent 16]: real DC-AE decoder (random weights)
     ["vgt-generate"] = VgtGenerateBench.Run,   // [--model DIR] [--threads 2] [--runs 5]: 64 px at parallel 1 and 16 vs FLOPs
+    ["vgtae-internvl3"] = VgtAeBench.Run,   // [--threads N]: real VGT-AE (InternVL3-1B + DC-AE), encode + decode 448 px
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -14,7 +14,9 @@ public static class Program
         root.Subcommands.Add(ShapesCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(ReconstructCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 

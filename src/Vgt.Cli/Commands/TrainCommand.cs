@@ -9,6 +9,7 @@ public static class TrainCommand
     {
         var cmd = new Command("train", "Train models.");
         cmd.Subcommands.Add(TrainVgtCommand.Build());
+        cmd.Subcommands.Add(TrainAeCommand.Build());
         return cmd;
     }
 }
