@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("VGT.NET: Visual Generation Tuning in .NET — generate, understand, train and evaluate.");
         root.Subcommands.Add(InfoCommand.Build());
         root.Subcommands.Add(TokenizerCommand.Build());
+        root.Subcommands.Add(ShapesCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 

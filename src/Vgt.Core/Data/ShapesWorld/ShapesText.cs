@@ -1,0 +1,59 @@
+using static Vgt.Data.ShapesWorld.ShapesVocabulary;
+
+namespace Vgt.Data.ShapesWorld;
+
+/// <summary>A question about a scene and its one-word (or caption) answer.</summary>
+public sealed record QaPair(string Question, string Answer);
+
+/// <summary>The understanding side of a scene (spec §6): its caption and its question–answer pairs.</summary>
+public static class ShapesText
+{
+    /// <summary>
+    /// Objects grouped by (colour, shape), groups ordered by the left edge of their leftmost member (ties: top edge),
+    /// each "{count word} {colour} {noun}", joined with ", " and a final " and ".
+    /// </summary>
+    public static string Caption(ShapesScene scene)
+    {
+        var groups = scene.Objects
+            .GroupBy(o => (o.Color, o.Shape))
+            .Select(g => (g.Key.Color, g.Key.Shape, Count: g.Count(), Lead: g.OrderBy(o => o.X0).ThenBy(o => o.Y0).First()))
+            .OrderBy(g => g.Lead.X0).ThenBy(g => g.Lead.Y0)
+            .Select(g => g.Count == 1 ? $"{Article(g.Color)} {g.Color} {g.Shape}" : $"{NumberWords[g.Count]} {g.Color} {Plural(g.Shape)}")
+            .ToList();
+        if (groups.Count == 0) return "nothing";
+        return groups.Count == 1 ? groups[0] : string.Join(", ", groups.Take(groups.Count - 1)) + " and " + groups[^1];
+    }
+
+    /// <summary>
+    /// The question–answer pairs, in a fixed order: how many of each shape; the colour of each shape that occurs once;
+    /// the shape of each colour that occurs once; every relation between every ordered pair of distinct shapes that
+    /// occur once each (yes/no under the judge's rule on the drawn boxes); and "describe the image.".
+    /// </summary>
+    public static IReadOnlyList<QaPair> Questions(ShapesScene scene)
+    {
+        var qa = new List<QaPair>();
+        var objects = scene.Objects;
+        foreach (var s in Shapes)
+        {
+            int n = objects.Count(o => o.Shape == s);
+            qa.Add(new($"how many {Plural(s)} are there?", NumberWords[n]));
+        }
+        foreach (var s in Shapes)
+            if (objects.Count(o => o.Shape == s) == 1)
+                qa.Add(new($"what color is the {s}?", objects.Single(o => o.Shape == s).Color));
+        foreach (var c in Colors)
+            if (objects.Count(o => o.Color == c) == 1)
+                qa.Add(new($"what shape is the {c} object?", objects.Single(o => o.Color == c).Shape));
+        var single = Shapes.Where(s => objects.Count(o => o.Shape == s) == 1).Select(s => objects.Single(o => o.Shape == s)).ToList();
+        foreach (var a in single)
+            foreach (var b in single)
+            {
+                if (a == b) continue;
+                var holds = ShapesSceneSampler.RelationsBetween(a, b);
+                foreach (var rel in Relations)
+                    qa.Add(new($"is the {a.Shape} {rel} the {b.Shape}?", holds.Contains(rel) ? "yes" : "no"));
+            }
+        qa.Add(new("describe the image.", Caption(scene)));
+        return qa;
+    }
+}
