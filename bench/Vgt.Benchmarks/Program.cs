@@ -5,6 +5,8 @@ using Vgt.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["matmul"] = MatmulFloor.Run,
+    ["internvl3-1b"] = InternVl3Bench.Run1B,
+    ["internvl3-2b"] = InternVl3Bench.Run2B,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

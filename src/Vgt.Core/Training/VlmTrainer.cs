@@ -23,6 +23,9 @@ public sealed record VlmTrainResult(string ModelDirectory, long Steps, double Tr
 /// </summary>
 public static class VlmTrainer
 {
+    /// <summary>How often one invocation may go back to its last checkpoint after a native error.</summary>
+    public const int MaxRecoveries = 20;
+
     /// <summary>
     /// The loss of one packed batch: mean cross-entropy over the supervised tokens, and their top-1 accuracy. The
     /// decoder layers run with the batch's block mask and per-segment positions (see <see cref="VlmBatch"/>).
@@ -60,6 +63,19 @@ public static class VlmTrainer
 
     /// <summary>No weight decay on embeddings, norms, biases and layer scales (anything not a ≥2-D weight matrix).</summary>
     public static readonly DecayRule Decay = new(["embed", "class_embedding", "position_embedding"], [], 1.0);
+
+    /// <summary>
+    /// From-scratch initialisation on top of the modules' own (which follow the pretrained reference): InternViT's
+    /// class and position embeddings start at N(0, 0.02) instead of N(0, 1), so that at the start the patch content,
+    /// not the position table, dominates the image tokens (with N(0, 1) the tiny model stayed blind for hundreds of steps).
+    /// </summary>
+    public static void InitialiseForScratchTraining(InternVlModel model, Generator generator)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name is "vision_model.embeddings.position_embedding" or "vision_model.embeddings.class_embedding")
+                p.normal_(0, 0.02, generator);
+    }
 
     /// <summary>Learns (or, on resume, reloads) the tokenizer in <c>RUN/tokenizer</c>.</summary>
     public static Qwen2Tokenizer PrepareTokenizer(VlmTrainConfig config, string runDirectory, TextWriter log)
@@ -100,7 +116,9 @@ public static class VlmTrainer
         var seed = new VgtSeed(config.Seed);
         var tokenizer = PrepareTokenizer(config, runDirectory, log);
         var modelConfig = ModelConfig(config, tokenizer);
-        using var model = new InternVlModel(modelConfig, generator: seed.TorchGenerator("init"));
+        using var initGenerator = seed.TorchGenerator("init");
+        using var model = new InternVlModel(modelConfig, generator: initGenerator);
+        InitialiseForScratchTraining(model, initGenerator);
         var named = UniqueParameters(model);
         long parameters = named.Sum(p => p.Param.numel());
         var o = config.Optim;
@@ -132,30 +150,52 @@ public static class VlmTrainer
         long end = Math.Min(o.Steps, stopAfter ?? long.MaxValue);
         var parameterList = named.Select(p => p.Param).ToList();
         int imageContextId = tokenizer.ImgContext;
+        double gradNorm = double.NaN;
+        if (step == 0) Save(0);   // a checkpoint to fall back to from the very first step
 
         void Save(long doneSteps)
         {
-            var scalars = new Dictionary<string, double> { ["train_seconds"] = elapsedBefore + clock.Elapsed.TotalSeconds, ["loss"] = lastLoss };
+            var scalars = new Dictionary<string, double> { ["train_seconds"] = elapsedBefore + clock.Elapsed.TotalSeconds };
+            if (double.IsFinite(lastLoss)) scalars["loss"] = lastLoss;
             checkpoints.Save(new TrainingProgress(doneSteps, config.Seed, configJson, scalars), model, optimizers);
         }
 
         model.train();
+        int recoveries = 0;
         using (var bar = progress.Start("train vlm", o.Steps))
         {
             if (step > 0) bar.Advance(step);
             for (; step < end; step++)
             {
+                using var gcSafe = new GcSafeRegion();
                 using var scope = NewDisposeScope();
-                schedule.Apply(optimizer, step);
-                using var batch = batches.Build(step);
-                optimizer.zero_grad();
-                var (loss, accuracy) = Loss(model, batch, imageContextId);
-                loss.backward();
-                double gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
-                optimizer.step();
-                lastLoss = loss.item<float>();
+                try
+                {
+                    schedule.Apply(optimizer, step);
+                    using var batch = batches.Build(step);
+                    optimizer.zero_grad();
+                    var (loss, accuracy) = Loss(model, batch, imageContextId);
+                    loss.backward();
+                    gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
+                    optimizer.step();
+                    lastLoss = loss.item<float>();
+                    accSum += accuracy.item<float>();
+                }
+                catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
+                {
+                    // A native error mid-step (seen rarely under memory pressure: a scalar freed by the finalizer while in use)
+                    // leaves the parameters or the optimiser half-updated: go back to the last checkpoint. The batches depend
+                    // only on (seed, step), so the run continues exactly as if nothing had happened.
+                    recoveries++;
+                    var back = checkpoints.Latest()!;
+                    log.WriteLine($"step {step + 1}: native error ({e.Message.Split('\n')[0]}); restoring {Path.GetFileName(back)} (recovery {recoveries} of {MaxRecoveries})");
+                    var saved = TrainingCheckpoints.Load(back, model, optimizers);
+                    step = saved.Step - 1;                                          // the loop's step++ brings it back to saved.Step
+                    lossSum = accSum = 0;
+                    window = 0;
+                    continue;
+                }
                 lossSum += lastLoss;
-                accSum += accuracy.item<float>();
                 window++;
                 if ((step + 1) % config.Run.LogEvery == 0 || step + 1 == end)
                 {
