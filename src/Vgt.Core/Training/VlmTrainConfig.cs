@@ -49,7 +49,10 @@ public sealed record VlmDataConfig(
     }
 }
 
-/// <summary>AdamW with linear warm-up and cosine decay to <see cref="EndFactor"/> × <see cref="Lr"/>; <see cref="BatchSize"/> counts images.</summary>
+/// <summary>
+/// AdamW with linear warm-up and cosine decay to <see cref="EndFactor"/> × <see cref="Lr"/>; <see cref="BatchSize"/> counts
+/// images. The vision tower and mlp1 learn at <see cref="VisionLrMultiplier"/> × the LLM's rate.
+/// </summary>
 public sealed record VlmOptimConfig(
     int Steps,
     int BatchSize,
@@ -59,7 +62,8 @@ public sealed record VlmOptimConfig(
     double WeightDecay = 0.05,
     double Beta1 = 0.9,
     double Beta2 = 0.98,
-    double GradClip = 1.0) : IValidatable
+    double GradClip = 1.0,
+    double VisionLrMultiplier = 1.0) : IValidatable
 {
     public void Validate()
     {
@@ -71,6 +75,7 @@ public sealed record VlmOptimConfig(
         ConfigValidationException.Require(WeightDecay >= 0, "optim.weight_decay", $"must be >= 0, got {WeightDecay}");
         ConfigValidationException.Require(Beta1 is >= 0 and < 1, "optim.beta1", $"must be in [0, 1), got {Beta1}");
         ConfigValidationException.Require(Beta2 is >= 0 and < 1, "optim.beta2", $"must be in [0, 1), got {Beta2}");
+        ConfigValidationException.Require(VisionLrMultiplier >= 0, "optim.vision_lr_multiplier", $"must be >= 0, got {VisionLrMultiplier}");
         ConfigValidationException.Require(GradClip >= 0, "optim.grad_clip", $"must be >= 0 (0 = off), got {GradClip}");
     }
 }

@@ -62,7 +62,8 @@ public static class VlmTrainer
     }
 
     /// <summary>No weight decay on embeddings, norms, biases and layer scales (anything not a ≥2-D weight matrix).</summary>
-    public static readonly DecayRule Decay = new(["embed", "class_embedding", "position_embedding"], [], 1.0);
+    public static DecayRule Decay(double visionLrMultiplier) =>
+        new(["embed", "class_embedding", "position_embedding"], ["vision_model.", "mlp1."], visionLrMultiplier);
 
     /// <summary>
     /// From-scratch initialisation on top of the modules' own (which follow the pretrained reference): InternViT's
@@ -122,7 +123,7 @@ public static class VlmTrainer
         var named = UniqueParameters(model);
         long parameters = named.Sum(p => p.Param.numel());
         var o = config.Optim;
-        var (optimizer, _) = ParameterGroups.CreateAdamW(named, Decay, o.Lr, o.WeightDecay, o.Beta1, o.Beta2);
+        var (optimizer, _) = ParameterGroups.CreateAdamW(named, Decay(o.VisionLrMultiplier), o.Lr, o.WeightDecay, o.Beta1, o.Beta2);
         using var optimizerScope = optimizer;
         var schedule = new WarmupCosineSchedule(o.WarmupSteps, o.Steps, o.EndFactor, WarmupStartFactor: 0.01);
         var optimizers = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
