@@ -5,6 +5,8 @@ using Vgt.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["matmul"] = MatmulFloor.Run,
+    ["dcae"] = DcAeDecodeBench.Run,   // [--threads N] [--latent 16]: real DC-AE decoder (random weights)
+    ["vgt-generate"] = VgtGenerateBench.Run,   // [--model DIR] [--threads 2] [--runs 5]: 64 px at parallel 1 and 16 vs FLOPs
     ["internvl3-1b"] = InternVl3Bench.Run1B,
     ["internvl3-2b"] = InternVl3Bench.Run2B,
 };

@@ -13,9 +13,10 @@ public static class Program
         root.Subcommands.Add(TokenizerCommand.Build());
         root.Subcommands.Add(ShapesCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(UnderstandCommand.BuildCaption());
         root.Subcommands.Add(UnderstandCommand.BuildAsk());
-        root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         return root;
     }

@@ -2,12 +2,13 @@ using System.CommandLine;
 
 namespace Vgt.Cli.Commands;
 
-/// <summary>`vgt train …`: the training commands (vlm; later ae and vgt), one subcommand per model kind.</summary>
+/// <summary>`vgt train …`: training commands, one subcommand per model kind (one file each).</summary>
 public static class TrainCommand
 {
     public static Command Build()
     {
-        var cmd = new Command("train", "Train models: vlm (the Shapes World vision-language model).");
+        var cmd = new Command("train", "Train models.");
+        cmd.Subcommands.Add(TrainVgtCommand.Build());
         cmd.Subcommands.Add(TrainVlmCommand.Build());
         return cmd;
     }

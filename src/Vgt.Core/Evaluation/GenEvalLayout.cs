@@ -85,9 +85,9 @@ public static class GenEvalLayout
         foreach (var (m, _, n) in lines) generator.Check(m, $"{metadataPath}:{n}");
 
         var target = Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar);
-        if (File.Exists(target)) throw new IOException($"Output path {target} is a file; give a folder that does not exist yet.");
+        if (File.Exists(target)) throw new ArgumentException($"Output path {target} is a file; give a folder that does not exist yet.");
         if (System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())
-            throw new IOException($"Output folder {target} already exists and is not empty; choose a new folder (nothing was written).");
+            throw new ArgumentException($"Output folder {target} already exists and is not empty; choose a new folder (nothing was written).");
         var staging = $"{target}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {

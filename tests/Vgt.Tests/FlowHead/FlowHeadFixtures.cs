@@ -5,8 +5,7 @@ using static TorchSharp.torch;
 namespace Vgt.Tests.FlowHead;
 
 /// <summary>
-/// Reads the fixtures written by tools/fixtures/make_flowhead_fixtures.py. The only place that touches
-/// TorchSharp.PyBridge's safetensors reader (swap for the project's checkpoint reader when it lands).
+/// Reads the fixtures written by tools/fixtures/make_flowhead_fixtures.py. Read with the project's safetensors reader (see Parity).
 /// </summary>
 internal static class FlowHeadFixtures
 {
@@ -17,12 +16,7 @@ internal static class FlowHeadFixtures
         Repa = new RepaConfig { FeatureDim = 20, Depth = 2, ProjectorDim = 48 },
     };
 
-    public static Dictionary<string, Tensor> Load(string name)
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "flowhead", name + ".safetensors");
-        if (!File.Exists(path)) throw new FileNotFoundException($"fixture missing; run /usr/bin/python3 tools/fixtures/make_flowhead_fixtures.py", path);
-        return TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
-    }
+    public static Dictionary<string, Tensor> Load(string name) => Parity.Load("flowhead", name + ".safetensors").Tensors;
 
     /// <summary>The fixture head (non-zero adaLN weights), loaded strictly: every name must match.</summary>
     public static FlowMatchingHead LoadHead()
@@ -36,16 +30,9 @@ internal static class FlowHeadFixtures
         return head;
     }
 
-    /// <summary>max |actual − expected| / max |expected| (fp32 parity measure).</summary>
-    public static double RelErr(Tensor actual, Tensor expected)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        var diff = (actual.to(float64) - expected.to(float64)).abs().max().item<double>();
-        var scale = expected.to(float64).abs().max().item<double>();
-        return diff / Math.Max(scale, 1e-30);
-    }
+    public static double RelErr(Tensor actual, Tensor expected) => Parity.RelErr(actual, expected);
 
-    public const double Tolerance = 1e-4;
+    public const double Tolerance = Parity.Tolerance;
 
     /// <summary>Same shape and bit-identical values.</summary>
     public static bool Identical(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();

@@ -106,9 +106,8 @@ internal static class TestImages
 
     public static float At(Tensor image, int c, int y, int x) => image[c, y, x].item<float>();
 
-    /// <summary>Loads a safetensors fixture (the one place that uses TorchSharp.PyBridge for it).</summary>
-    public static Dictionary<string, Tensor> Fixture(string name) =>
-        TorchSharp.PyBridge.Safetensors.LoadStateDict(Path.Combine(AppContext.BaseDirectory, "Fixtures", "imaging", name));
+    /// <summary>Loads a safetensors fixture with the project's reader.</summary>
+    public static Dictionary<string, Tensor> Fixture(string name) => Parity.Load("imaging", name).Tensors;
 
     public static string TempDir()
     {

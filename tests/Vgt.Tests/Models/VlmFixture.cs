@@ -1,4 +1,3 @@
-using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,8 +5,7 @@ namespace Vgt.Tests.Models;
 
 /// <summary>
 /// A parity fixture from tools/fixtures/make_vlm_fixtures.py: weights (checkpoint names), `in.*` inputs, `out.*`
-/// expected outputs and string metadata. Reads safetensors itself (F32/I64/BOOL); the one place to swap for the
-/// project's checkpoint reader once it lands.
+/// expected outputs and string metadata. Read with the project's safetensors reader (see Parity).
 /// </summary>
 internal sealed class VlmFixture : IDisposable
 {
@@ -23,34 +21,8 @@ internal sealed class VlmFixture : IDisposable
 
     public static VlmFixture Load(string name)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "vlm", name);
-        var bytes = File.ReadAllBytes(path);
-        long headerLength = BitConverter.ToInt64(bytes, 0);
-        using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength));
-        var dataStart = 8 + headerLength;
-        var result = new Dictionary<string, Tensor>();
-        var metadata = new Dictionary<string, string>();
-        foreach (var entry in header.RootElement.EnumerateObject())
-        {
-            if (entry.Name == "__metadata__")
-            {
-                foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString()!;
-                continue;
-            }
-            var dtype = entry.Value.GetProperty("dtype").GetString();
-            var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            var span = bytes.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0]));
-            Tensor t = dtype switch
-            {
-                "F32" => tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(span).ToArray(), shape),
-                "I64" => tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(span).ToArray(), shape),
-                "BOOL" => tensor(span.ToArray().Select(b => b != 0).ToArray(), shape),
-                _ => throw new NotSupportedException($"{name}: dtype {dtype} of '{entry.Name}'"),
-            };
-            result[entry.Name] = t.DetachFromDisposeScope();
-        }
-        return new VlmFixture(result, metadata);
+        var (tensors, metadata) = Parity.Load("vlm", name);
+        return new VlmFixture(tensors, metadata.ToDictionary());
     }
 
     public Tensor this[string key] => tensors.TryGetValue(key, out var t) ? t : throw new KeyNotFoundException($"fixture has no tensor '{key}'");
@@ -76,14 +48,7 @@ internal sealed class VlmFixture : IDisposable
     }
 
     /// <summary>max|a − b| / max|b|.</summary>
-    public static double RelErr(Tensor actual, Tensor expected)
-    {
-        Assert.Equal(expected.shape, actual.shape);
-        using var scope = NewDisposeScope();
-        var diff = (actual.to_type(ScalarType.Float64) - expected.to_type(ScalarType.Float64)).abs().max().item<double>();
-        var scale = expected.to_type(ScalarType.Float64).abs().max().item<double>();
-        return diff / scale;
-    }
+    public static double RelErr(Tensor actual, Tensor expected) => Parity.RelErr(actual, expected);
 
     public void Dispose()
     {

@@ -113,7 +113,7 @@ public class LayoutTests
         var run = Path.Combine(dir, "run");
         Directory.CreateDirectory(run);
         File.WriteAllText(Path.Combine(run, "keep.txt"), "x");
-        var e = Assert.Throws<IOException>(() => GenEvalLayout.Write(meta, run, new ShapesGroundTruthGenerator(), 1, 0));
+        var e = Assert.Throws<ArgumentException>(() => GenEvalLayout.Write(meta, run, new ShapesGroundTruthGenerator(), 1, 0));
         Assert.Contains("already exists and is not empty", e.Message);
         Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(run).Select(Path.GetFileName));
         Directory.Delete(dir, true);

@@ -65,10 +65,25 @@ public sealed class Qwen2Model : nn.Module
         positionIds ??= arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t);
         if (positionIds.dim() != 2 || positionIds.shape[0] != b || positionIds.shape[1] != t)
             throw new ArgumentException($"position_ids must be [B={b}, T={t}], got [{string.Join(",", positionIds.shape)}]");
-        CheckRopeRange(positionIds);
-
-        var (cos, sin) = rotary_emb.forward(positionIds);                                  // [B,T,hd] fp32
         var allowed = AttentionMask.CausalWithPadding(attentionMask, b, t, past, device);  // [B,1,T,past+T]
+        return ForwardAllowed(inputsEmbeds, positionIds, allowed, cache).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The same forward with an explicit attention pattern instead of causal + padding: <paramref name="allowed"/>
+    /// [B,1,T,past+T] bool (true = may attend; every row must allow at least one key). VGT's training-consistent
+    /// parallel decoding uses it so queries of one group do not see each other and stale cached keys stay hidden.
+    /// </summary>
+    public Tensor ForwardAllowed(Tensor inputsEmbeds, Tensor positionIds, Tensor allowed, KvCache? cache)
+    {
+        long b = inputsEmbeds.shape[0], t = inputsEmbeds.shape[1], total = (cache?.Length ?? 0) + t;
+        if (allowed.dim() != 4 || allowed.shape[0] != b || allowed.shape[1] != 1 || allowed.shape[2] != t || allowed.shape[3] != total)
+            throw new ArgumentException($"allowed must be [B={b}, 1, T={t}, past+T={total}], got [{string.Join(",", allowed.shape)}]");
+        if (positionIds.dim() != 2 || positionIds.shape[0] != b || positionIds.shape[1] != t)
+            throw new ArgumentException($"position_ids must be [B={b}, T={t}], got [{string.Join(",", positionIds.shape)}]");
+        using var scope = NewDisposeScope();
+        CheckRopeRange(positionIds);
+        var (cos, sin) = rotary_emb.forward(positionIds);                                  // [B,T,hd] fp32
         var h = inputsEmbeds;
         foreach (var layer in layers) h = layer.Forward(h, cos, sin, allowed, cache);
         return norm.forward(h).MoveToOuterDisposeScope();

@@ -1,0 +1,77 @@
+using Vgt.Imaging;
+using Vgt.Sampling;
+
+namespace Vgt.Pipelines;
+
+/// <summary>Head sampler of a generation request.</summary>
+public enum SamplerKind
+{
+    /// <summary>The reference Euler–Maruyama SDE with a final Euler step (§9.5).</summary>
+    EulerMaruyama,
+    /// <summary>Deterministic Euler on the probability-flow ODE.</summary>
+    EulerOde,
+}
+
+/// <summary>
+/// One text-to-image request (defaults = the reference's evaluation settings: cfg 4.5 linear, 30 SDE steps, random
+/// order, K = 1, 448 × 448). Images come back as [p₁×G, p₂×G, …] with G = <see cref="ImagesPerPrompt"/>.
+/// </summary>
+public sealed record GenerationRequest
+{
+    public required IReadOnlyList<string> Prompts { get; init; }
+
+    /// <summary>Negative prompt for the unconditional branch; null = the CFG prompt "Generate an image.".</summary>
+    public string? Negative { get; init; }
+
+    public int ImagesPerPrompt { get; init; } = 1;
+
+    /// <summary>The one seed: streams "order" (token order), "noise" (x₀ per group) and "sampling" (SDE noise).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Guidance scale; 1 = no guidance (cond rows only).</summary>
+    public double Cfg { get; init; } = 4.5;
+
+    /// <summary>"linear" (reference, decreasing), "constant" or "linear_increasing".</summary>
+    public string CfgSchedule { get; init; } = "linear";
+
+    /// <summary>Head network evaluations per group.</summary>
+    public int Steps { get; init; } = 30;
+
+    public SamplerKind Sampler { get; init; } = SamplerKind.EulerMaruyama;
+
+    /// <summary>Final deterministic step of the SDE sampler.</summary>
+    public double LastStepSize { get; init; } = 0.04;
+
+    /// <summary>Positions per step K (the reference's acc_ratio), 1 ≤ K ≤ L.</summary>
+    public int ParallelK { get; init; } = 1;
+
+    public GenerationOrderKind Order { get; init; } = GenerationOrderKind.Random;
+
+    /// <summary>An explicit generation order (a permutation of 0 … L−1); overrides <see cref="Order"/>.</summary>
+    public IReadOnlyList<int>? CustomOrder { get; init; }
+
+    /// <summary>Output size in pixels; both must be multiples of the decoder stride × latent patch size.</summary>
+    public (int Height, int Width) Size { get; init; } = (448, 448);
+
+    public DecodingMode Mode { get; init; } = DecodingMode.TrainingConsistent;
+
+    /// <summary>Pre-drawn noise for every sampler call in order (parity tests); overrides the seed's noise streams.</summary>
+    public INoiseSource? Noise { get; init; }
+
+    /// <summary>What to store in the PNG of image <paramref name="index"/> (0-based in the result's order).</summary>
+    public GenerationParameters ParametersFor(int index, string modelId = "") => new()
+    {
+        Prompt = Prompts[index / ImagesPerPrompt],
+        NegativePrompt = Negative,
+        Seed = Seed,
+        CfgScale = Cfg,
+        CfgSchedule = CfgSchedule,
+        Steps = Steps,
+        Sampler = Sampler == SamplerKind.EulerMaruyama ? "euler_maruyama" : "euler_ode",
+        Parallel = ParallelK,
+        Order = CustomOrder is not null ? "custom" : Order.ToString().ToLowerInvariant(),
+        Width = Size.Width,
+        Height = Size.Height,
+        ModelId = modelId,
+    };
+}

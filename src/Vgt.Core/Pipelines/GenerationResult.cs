@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace Vgt.Pipelines;
+
+/// <summary>Wall-clock time per stage of one <see cref="TextToImagePipeline.Generate"/> call.</summary>
+public sealed record GenerationTimings(TimeSpan Tokenize, TimeSpan Llm, TimeSpan Head, TimeSpan Decode, TimeSpan Total);
+
+/// <summary>
+/// Images [N, 3, H, W] (≈[−1, 1], unclamped) and latents [N, C, h, w] (channel-normed), in the order
+/// [p₁×G, p₂×G, …]; the token order used; timings.
+/// </summary>
+public sealed record GenerationResult(Tensor Images, Tensor Latents, int[] Order, GenerationTimings Timings) : IDisposable
+{
+    public void Dispose()
+    {
+        Images.Dispose();
+        Latents.Dispose();
+    }
+}

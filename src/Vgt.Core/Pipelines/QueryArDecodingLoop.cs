@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using TorchSharp;
+using Vgt.Logging;
+using Vgt.Models.QueryAr;
+using Vgt.Sampling;
+using static TorchSharp.torch;
+
+namespace Vgt.Pipelines;
+
+/// <summary>Settings of one decoding run (all validated by the pipeline).</summary>
+public sealed record DecodingSettings
+{
+    public required GenerationSchedule Schedule { get; init; }
+    public required CfgSchedule Cfg { get; init; }
+    public required IFlowSampler Sampler { get; init; }
+    /// <summary>Head network evaluations per group.</summary>
+    public required int Steps { get; init; }
+    public DecodingMode Mode { get; init; } = DecodingMode.TrainingConsistent;
+    /// <summary>Rows are [cond…, uncond…] (CFG); false = cond rows only.</summary>
+    public bool Guidance { get; init; } = true;
+    /// <summary>The requested group size K (the reference's acc_ratio; K &gt; 1 switches its "multi" feeding).</summary>
+    public int ParallelK { get; init; } = 1;
+}
+
+/// <summary>Latent tokens [N, L, C·p²] in raster order (channel-normed), and the time spent in the LLM and the head.</summary>
+public sealed record DecodingOutput(Tensor Tokens, TimeSpan Llm, TimeSpan Head);
+
+/// <summary>
+/// The QueryAR decoding loop (§9.3 steps 2–10 up to the scatter to raster order): prefill, then one cached LLM call
+/// per group, head sampling with the group's CFG scale, channel LayerNorm, feed-back through
+/// <see cref="GroupFeeder"/> (mode-dependent).
+/// </summary>
+public static class QueryArDecodingLoop
+{
+    /// <summary>
+    /// ids [R, T] int64 and mask [R, T] bool: with guidance R = 2N rows [cond₁…cond_N, uncond₁…uncond_N], else R = N.
+    /// h × w = token grid. <paramref name="noiseFor"/>(k) gives the noise source for group k (x₀ first, then the
+    /// sampler's per-step draws).
+    /// </summary>
+    public static DecodingOutput Run(QueryArModel model, Tensor ids, Tensor mask, IReadOnlyList<int> imageStartIds,
+        int h, int w, DecodingSettings s, Func<int, INoiseSource> noiseFor, IProgressReporter? progress = null)
+    {
+        int branches = s.Guidance ? 2 : 1;
+        long rows = ids.shape[0], images = rows / branches, d = model.Dim, c = model.Config.TokenDim;
+        int tokens = h * w;
+        if (rows % branches != 0) throw new ArgumentException($"guidance needs an even number of rows, got {rows}", nameof(ids));
+        if (s.Schedule.Tokens != tokens) throw new ArgumentException($"schedule covers {s.Schedule.Tokens} tokens, the grid has {tokens}", nameof(s));
+        var layout = s.Guidance ? GuidanceLayout.CondThenUncond : GuidanceLayout.CondOnly;
+        var llmClock = new Stopwatch();
+        var headClock = new Stopwatch();
+
+        using var outer = NewDisposeScope();
+        using var _ = no_grad();
+        var result = zeros(images, tokens, c);                                           // [N, L, C·p²] raster
+        var (queries, pos) = model.QueryTokens(h, w);                                    // [1, L, D]
+        using var feeder = GroupFeeder.Create(s.Mode, model, queries, pos, rows, s.ParallelK > 1);
+        using var cache = model.Decoder.NewCache();
+        Tensor? fedBack = null;                                                          // [R, K, D] latent tokens of the last group
+        for (int k = 0; k < s.Schedule.GroupCount; k++)
+        {
+            using var scope = NewDisposeScope();
+            var group = s.Schedule.Groups[k];
+            llmClock.Start();
+            var input = k == 0
+                ? feeder.Prefill(model.EmbedText(ids), mask.to(@bool), model.ImageStartEmbedding(imageStartIds, rows), group)
+                : feeder.Next(s.Schedule.Groups[k - 1], fedBack!, group);
+            var hidden = model.Decoder.ForwardAllowed(input.Embeds, input.Positions, input.Allowed, cache);
+            var atQueries = hidden.narrow(1, hidden.shape[1] - group.Length, group.Length); // [R, K, D]
+            var cond = model.Conditions(atQueries).reshape(rows * group.Length, d);         // cond block, then uncond block
+            llmClock.Stop();
+
+            headClock.Start();
+            double scale = s.Cfg.ScaleFor(s.Schedule.Progress(k));
+            var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noiseFor(k), layout); // [N·K, C·p²]
+            var latents = QueryArModel.ChannelLayerNorm(sample).reshape(images, group.Length, c);
+            headClock.Stop();
+
+            var index = tensor(group.Select(i => (long)i).ToArray());
+            result.index_copy_(1, index, latents);
+            var posOfGroup = pos.index_select(1, index);                                      // [1, K, D]
+            var back = model.LatentTokens(latents.repeat(branches, 1, 1), posOfGroup);        // same latents for both branches
+            fedBack?.Dispose();
+            fedBack = back.DetachFromDisposeScope();
+            progress?.Advance(1, $"group {k + 1}/{s.Schedule.GroupCount}");
+        }
+        fedBack?.Dispose();
+        return new DecodingOutput(result.MoveToOuterDisposeScope(), llmClock.Elapsed, headClock.Elapsed);
+    }
+}

@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+
+namespace Vgt.Training;
+
+/// <summary>How training positions are shuffled (reference §8.2 step 4, §11.2 item 9).</summary>
+public enum PermutationMode
+{
+    /// <summary>One permutation shared by every sample of the batch (the reference).</summary>
+    PerBatch,
+    /// <summary>An independent permutation for each sample.</summary>
+    PerSample,
+}
+
+/// <summary>Options of <see cref="QueryArLoss.Compute"/>. Fixed tensors replace the matching random draws (parity tests).</summary>
+public sealed record QueryArLossOptions
+{
+    /// <summary>Token ids of the <c>&lt;img&gt;</c> marker (one for InternVL3, several for Qwen2.5-VL).</summary>
+    public required IReadOnlyList<int> ImageStartIds { get; init; }
+
+    public PermutationMode Permutation { get; init; } = PermutationMode.PerBatch;
+
+    /// <summary>Fixed generation order: [L] (shared) or [B, L] (per sample), each row a permutation of 0 … L−1.</summary>
+    public Tensor? FixedPermutation { get; init; }
+
+    /// <summary>Fixed flow times [B·L] (rows in raster order of sample 0, then sample 1, …).</summary>
+    public Tensor? FixedT { get; init; }
+
+    /// <summary>Fixed noise ε [B·L, C·p²] (same row order as <see cref="FixedT"/>).</summary>
+    public Tensor? FixedNoise { get; init; }
+
+    /// <summary>
+    /// REPA target features [B·L, F] or [B, L, F] in raster token order (DINOv3 patch features resized to the latent
+    /// grid, §8.6). Used when the config has a REPA weight &gt; 0 and the head is in training mode.
+    /// </summary>
+    public Tensor? RepaTarget { get; init; }
+}
+
+/// <summary>Outputs of one loss evaluation.</summary>
+/// <param name="Loss">Total: flow loss + repa_loss_weight · REPA loss (the mmengine sum of all "loss" entries).</param>
+/// <param name="FlowLoss">Flow-matching loss (loss_text2image).</param>
+/// <param name="RepaLoss">Unweighted −cos REPA loss, or null when off.</param>
+/// <param name="Permutation">[B, L] the order used (row b: position of sample b fed k-th).</param>
+/// <param name="Conditions">[B·L, D] head conditions in raster order.</param>
+/// <param name="T">[B·L] flow times.</param>
+public sealed record QueryArLossResult(Tensor Loss, Tensor FlowLoss, Tensor? RepaLoss, Tensor Permutation, Tensor Conditions, Tensor T);

@@ -1,0 +1,363 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vgt.Checkpoints;
+using Vgt.Config;
+using Vgt.Data.ShapesWorld;
+using Vgt.Logging;
+using Vgt.Models.QueryAr;
+using Vgt.Pipelines;
+using Vgt.Runtime;
+using Vgt.Tokenization;
+using static TorchSharp.torch;
+
+namespace Vgt.Training;
+
+/// <summary>What one finished (or stopped) training call did.</summary>
+public sealed record QueryArTrainSummary(long StartStep, long EndStep, double LastLoss, double? LastValidationLoss, TimeSpan Elapsed, double TrainSeconds);
+
+/// <summary>
+/// VGT-AR training on Shapes World (reference §8): a pool of train-split scenes, their latents from the frozen AE
+/// (cached once per pool, keyed by scene seed), captions with 10 % CFG dropout, random-order teacher-forced QueryAR
+/// loss (<see cref="QueryArLoss"/>), AdamW with the reference decay rule, warm-up + cosine, gradient clipping, EMA,
+/// and resumable checkpoints. Every random draw of step s comes from streams named after s (data order per epoch,
+/// caption dropout, permutation, noise, t), so a resumed run reproduces the uninterrupted one bit for bit.
+/// Run folder: checkpoints/, metrics.jsonl, latents.safetensors, config.json.
+/// </summary>
+public sealed class QueryArTrainer : IDisposable
+{
+    private readonly QueryArTrainConfig config;
+    private readonly string runDir;
+    private readonly IProgressFactory progress;
+    private readonly TextWriter log;
+    private readonly VgtSeed seed;
+    private readonly ShapesDataset dataset;
+    private readonly QueryArPrompts prompts;
+    private readonly QueryArLossOptions lossOptions;
+    private readonly WarmupCosineSchedule schedule;
+    private readonly AdamW optimizer;
+    private readonly List<Parameter> trainable;
+    private readonly long[] pool;
+    private Tensor? cache;                 // [N, C, h, w] latents of the pool, or null (encode per batch)
+    private (long Epoch, int[] Order)? epochOrder;
+
+    public QueryArModel Model { get; }
+    public Ema Ema { get; }
+    public Qwen2Tokenizer Tokenizer { get; }
+    public ILatentAutoencoder Autoencoder { get; }
+    public string AeDirectory { get; }
+    public TrainingCheckpoints Checkpoints { get; }
+    public QueryArTrainConfig Config => config;
+
+    /// <summary>Steps completed (the next step to run).</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Seconds spent in training steps over all sessions of this run.</summary>
+    public double TrainSeconds { get; private set; }
+
+    /// <summary>Set by the caller (e.g. Ctrl-C) to stop after the current step with a checkpoint.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    public QueryArTrainer(QueryArTrainConfig config, string runDirectory, IProgressFactory? progress = null, TextWriter? log = null)
+    {
+        config.Validate();
+        if (config.Understanding.Every > 0)
+            throw new NotSupportedException("understanding.every > 0 (mixing Shapes World QA batches) needs the shapes-vlm chat model " +
+                "(vision tower, chat template and QA data, branch vlmchat); it is not available in this build. Set understanding.every = 0.");
+        this.config = config;
+        runDir = runDirectory;
+        this.progress = progress ?? NullProgress.Instance;
+        this.log = log ?? TextWriter.Null;
+        seed = new VgtSeed(config.Seed);
+        if (config.Run.Threads > 0) torch.set_num_threads(config.Run.Threads);
+        Directory.CreateDirectory(runDir);
+
+        var tokDir = ModelCatalog.Resolve(config.Tokenizer ?? config.InitFrom!);
+        Tokenizer = Qwen2Tokenizer.Load(tokDir);
+        AeDirectory = ModelCatalog.Resolve(config.Ae);
+        Autoencoder = LatentAutoencoders.Load(AeDirectory);
+        var mc = config.Model;
+        if (Autoencoder.LatentChannels != mc.LatentChannels)
+            throw new ConfigValidationException("model.latent_channels", $"is {mc.LatentChannels}, but the AE '{AeDirectory}' makes {Autoencoder.LatentChannels} channels");
+        int tokenStride = Autoencoder.Stride * mc.LatentPatchSize;
+        if (config.Data.ImageSize % tokenStride != 0)
+            throw new ConfigValidationException("data.image_size", $"must be a multiple of the AE stride × latent patch size = {tokenStride}, got {config.Data.ImageSize}");
+        int grid = config.Data.ImageSize / tokenStride;
+        if (grid > mc.MetaqueryMaxH || grid > mc.MetaqueryMaxW)
+            throw new ConfigValidationException("data.image_size", $"gives a {grid}×{grid} token grid, larger than the metaquery grid {mc.MetaqueryMaxH}×{mc.MetaqueryMaxW}");
+        if (Tokenizer.VocabSize > mc.Llm.VocabSize)
+            throw new ConfigValidationException("model.llm.vocab_size", $"is {mc.Llm.VocabSize}, smaller than the tokenizer's {Tokenizer.VocabSize} ids");
+
+        Model = new QueryArModel(mc, seed.TorchGenerator("init"));
+        if (config.InitFrom is { } vlm) InitLlmFromVlm(Model, ModelCatalog.Resolve(vlm), this.log);
+        Model.train();
+
+        prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens, config.Truncation);
+        lossOptions = new QueryArLossOptions { ImageStartIds = prompts.ImageStartIds, Permutation = config.Permutation };
+        var o = config.Optim;
+        schedule = o.Schedule();
+        var named = Model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        trainable = named.Select(p => p.parameter).ToList();
+        (optimizer, _) = ParameterGroups.CreateAdamW(named, DecayRule.VgtAr, o.Lr, o.WeightDecay, o.Beta1, o.Beta2, o.Eps);
+        Ema = new Ema(Model, config.Ema.Decay, config.Ema.StartStep);
+        Checkpoints = new TrainingCheckpoints(runDir, config.Run.KeepCheckpoints);
+
+        dataset = new ShapesDataset(config.Data.DatasetOptions());
+        pool = ScenePool(config.Data);
+    }
+
+    /// <summary>Loads the LLM of an InternVL-layout VLM directory (<c>language_model.model.*</c>) into the generator's decoder.</summary>
+    public static LoadReport InitLlmFromVlm(QueryArModel model, string vlmDirectory, TextWriter? log = null)
+    {
+        using var ck = CheckpointReader.Open(vlmDirectory);
+        var report = StateDictLoader.Load(model.Decoder, ck, new LoadOptions { Prefix = "language_model.model.", Strict = true });
+        log?.WriteLine($"init: LLM from {vlmDirectory} ({report.Loaded.Count} tensors)");
+        return report;
+    }
+
+    /// <summary>The first <c>scenes</c> train-split scene seeds from <c>first_scene_seed</c>.</summary>
+    public static long[] ScenePool(QueryArDataConfig data)
+    {
+        var o = data.DatasetOptions();
+        var list = new long[data.Scenes];
+        int n = 0;
+        for (long s = o.FirstSceneSeed; n < list.Length; s++)
+            if (ShapesDataset.SplitOf(s, o.ValidationFraction, o.TestFraction) == ShapesSplit.Train) list[n++] = s;
+        return list;
+    }
+
+    /// <summary>Restores the latest checkpoint of the run folder, if any; returns whether one was found.</summary>
+    public bool Resume()
+    {
+        var latest = Checkpoints.Latest();
+        if (latest is null) return false;
+        var p = TrainingCheckpoints.Load(latest, Model, Optimizers(), Ema);
+        var saved = ConfigJson.Deserialize<QueryArTrainConfig>(p.ConfigJson, Path.Combine(latest, "progress.json"));
+        if (ConfigJson.Serialize(saved with { Run = config.Run }) != ConfigJson.Serialize(config with { Run = config.Run }))
+            throw new ArgumentException($"the run folder's checkpoint {latest} was made with a different config (only the run section may change on resume)");
+        Step = p.Step;
+        TrainSeconds = p.Scalars.TryGetValue("train_seconds", out var t) ? t : 0;
+        log.WriteLine($"resumed from {latest} at step {Step}");
+        return true;
+    }
+
+    private Dictionary<string, OptimizerHelper> Optimizers() => new() { ["adamw"] = optimizer };
+
+    /// <summary>Encodes the scene pool once (or loads RUN/latents.safetensors when it matches the AE and pool).</summary>
+    public void PrepareLatents()
+    {
+        if (!config.Data.LatentCache || cache is not null) return;
+        var path = Path.Combine(runDir, "latents.safetensors");
+        var meta = CacheMetadata();
+        if (File.Exists(path))
+        {
+            using var ck = CheckpointReader.Open(path);
+            if (meta.All(kv => ck.Metadata.TryGetValue(kv.Key, out var v) && v == kv.Value))
+            {
+                var seeds = ck.Load("scene_seeds", null);
+                if (seeds.data<long>().SequenceEqual(pool))
+                {
+                    cache = ck.Load("latents", null).DetachFromDisposeScope();
+                    log.WriteLine($"latents: {path} ({pool.Length} scenes, cached)");
+                    return;
+                }
+            }
+            log.WriteLine($"latents: {path} is for another AE or pool; re-encoding");
+        }
+        var clock = Stopwatch.StartNew();
+        var parts = new List<Tensor>();
+        const int chunk = 64;
+        using (var bar = progress.Start("encode latents", pool.Length))
+            for (int i = 0; i < pool.Length; i += chunk)
+            {
+                using var scope = NewDisposeScope();
+                var z = EncodeScenes(pool.Skip(i).Take(chunk).ToArray());
+                parts.Add(z.MoveToOuterDisposeScope());
+                bar.Advance(Math.Min(chunk, pool.Length - i));
+            }
+        cache = cat(parts, 0).DetachFromDisposeScope();
+        foreach (var t in parts) t.Dispose();
+        var tmp = path + ".tmp";
+        if (File.Exists(tmp)) File.Delete(tmp);
+        using (var seeds = tensor(pool))
+            SafetensorsWriter.Write(tmp, new Dictionary<string, Tensor> { ["latents"] = cache, ["scene_seeds"] = seeds }, meta);
+        File.Move(tmp, path, overwrite: true);
+        log.WriteLine($"latents: encoded {pool.Length} scenes in {clock.Elapsed.TotalSeconds:0.0} s → {path}");
+    }
+
+    private Dictionary<string, string> CacheMetadata() => new()
+    {
+        ["ae_sha256"] = Autoencoder.WeightsSha256,
+        ["image_size"] = config.Data.ImageSize.ToString(CultureInfo.InvariantCulture),
+        ["category_weights"] = JsonSerializer.Serialize(config.Data.CategoryWeights?.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary()),
+        ["scenes"] = pool.Length.ToString(CultureInfo.InvariantCulture),
+        ["first_scene_seed"] = config.Data.FirstSceneSeed.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Renders and encodes scenes → latents [n, C, h, w].</summary>
+    private Tensor EncodeScenes(IReadOnlyList<long> sceneSeeds)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var images = stack(sceneSeeds.Select(s => dataset.Get(s).ImageTensor()).ToArray());   // [n,3,H,W]
+        return Autoencoder.Encode(images).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Pool indices of the batch of step <paramref name="step"/>: epoch e visits the pool in the order of stream "epoch/e".</summary>
+    public int[] BatchIndices(long step)
+    {
+        int b = config.Optim.BatchSize, n = pool.Length;
+        var result = new int[b];
+        for (int j = 0; j < b; j++)
+        {
+            long g = step * b + j;
+            long epoch = g / n;
+            if (epochOrder is not { } eo || eo.Epoch != epoch)
+            {
+                var rng = seed.DotNetRandom($"epoch/{epoch}");
+                var order = Enumerable.Range(0, n).ToArray();
+                rng.Shuffle(order);
+                epochOrder = eo = (epoch, order);
+            }
+            result[j] = eo.Order[(int)(g % n)];
+        }
+        return result;
+    }
+
+    private string TextOf(long sceneSeed, Random rng)
+    {
+        var scene = ShapesSceneSampler.ForSceneSeed(sceneSeed, config.Data.CategoryWeights);
+        bool caption = config.Data.CaptionProbability > 0 && rng.NextDouble() < config.Data.CaptionProbability;
+        return caption ? ShapesText.Caption(scene) : scene.Prompt.Text;
+    }
+
+    /// <summary>Latents [B,C,h,w] and collated prompt ids / mask for the batch of step <paramref name="step"/>.</summary>
+    private (Tensor Latents, Tensor Ids, Tensor Mask) Batch(long step)
+    {
+        var idx = BatchIndices(step);
+        var textRng = seed.DotNetRandom($"text/{step}");
+        var rows = idx.Select(i => prompts.Encode(TextOf(pool[i], textRng), textRng, config.CaptionDropout)).ToList();
+        var batch = QueryArPrompts.Collate(rows);
+        var latents = cache is not null
+            ? cache.index_select(0, tensor(idx.Select(i => (long)i).ToArray()))
+            : EncodeScenes(idx.Select(i => pool[i]).ToArray());
+        return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]));
+    }
+
+    /// <summary>One optimiser step (index <see cref="Step"/>); returns (loss, grad norm, lr).</summary>
+    public (double Loss, double GradNorm, double Lr) TrainStep()
+    {
+        using var scope = NewDisposeScope();
+        long s = Step;
+        var (latents, ids, mask) = Batch(s);
+        var generator = seed.TorchGenerator($"loss/{s}");
+        schedule.Apply(optimizer, s);
+        Model.train();
+        optimizer.zero_grad();
+        var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions);
+        result.Loss.backward();
+        double norm = config.Optim.GradClip > 0
+            ? nn.utils.clip_grad_norm_(trainable, config.Optim.GradClip)
+            : double.NaN;
+        optimizer.step();
+        Ema.Update(s);
+        Step = s + 1;
+        return (result.Loss.item<float>(), norm, optimizer.ParamGroups.First().LearningRate);
+    }
+
+    /// <summary>Flow loss of the EMA-free live model on a fixed validation batch with fixed noise (no caption dropout).</summary>
+    public double ValidationLoss()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var val = new ShapesDataset(config.Data.DatasetOptions(ShapesSplit.Validation));
+        var samples = val.Stream().Take(config.Run.EvalBatchSize).ToList();
+        var rng = new Random(0);
+        var rows = samples.Select(x => prompts.Encode(x.Prompt, rng, dropout: 0)).ToList();
+        var batch = QueryArPrompts.Collate(rows);
+        var latents = EncodeScenes(samples.Select(x => x.SceneSeed).ToArray());
+        Model.eval();
+        var r = QueryArLoss.Compute(Model, latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]),
+            tensor(batch.Mask, [batch.Count, batch.Length]), seed.TorchGenerator("validation"), lossOptions);
+        Model.train();
+        return r.Loss.item<float>();
+    }
+
+    /// <summary>
+    /// Trains until <c>optim.steps</c>, <paramref name="stopAt"/> (a step count; a checkpoint is written there) or
+    /// cancellation, logging and checkpointing on the way.
+    /// </summary>
+    public QueryArTrainSummary Train(MetricsLog? metrics = null, long? stopAt = null)
+    {
+        PrepareLatents();
+        long start = Step, total = config.Optim.Steps, end = Math.Min(total, stopAt ?? total);
+        var clock = Stopwatch.StartNew();
+        double lastLoss = double.NaN;
+        double? lastVal = null;
+        ConfigJson.Save(config, Path.Combine(runDir, "config.json"));
+        using var bar = progress.Start("train vgt", Math.Max(0, end - start));
+        while (Step < end && !Cancellation.IsCancellationRequested)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var (loss, norm, lr) = TrainStep();
+            double dt = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            TrainSeconds += dt;
+            lastLoss = loss;
+            if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss became {loss} at step {Step}; lower optim.lr or check the data");
+            bar.Advance(1, $"loss {loss:0.0000}");
+            if (Step % config.Run.LogEvery == 0 || Step == total)
+            {
+                metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["loss"] = loss, ["grad_norm"] = norm, ["lr"] = lr, ["sec_per_step"] = dt });
+                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0}/{1} loss {2:0.00000} grad_norm {3:0.000} lr {4:0.000e0} {5:0.00} s/step",
+                    Step, total, loss, norm, lr, dt));
+            }
+            if (config.Run.EvalEvery > 0 && (Step % config.Run.EvalEvery == 0 || Step == total))
+            {
+                lastVal = ValidationLoss();
+                metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["val_loss"] = lastVal });
+                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0} validation loss {1:0.00000}", Step, lastVal));
+            }
+            if (Step % config.Run.CheckpointEvery == 0 || Step == total) SaveCheckpoint();
+        }
+        if (Step < total && Step > start && Step % config.Run.CheckpointEvery != 0) SaveCheckpoint();   // stopped early: keep what was done
+        return new QueryArTrainSummary(start, Step, lastLoss, lastVal, clock.Elapsed, TrainSeconds);
+    }
+
+    public void SaveCheckpoint()
+    {
+        var progressRecord = new TrainingProgress(Step, config.Seed, ConfigJson.Serialize(config),
+            new Dictionary<string, double> { ["train_seconds"] = TrainSeconds });
+        Checkpoints.Save(progressRecord, Model, Optimizers(), Ema);
+        log.WriteLine($"checkpoint: step {Step} → {Checkpoints.Latest()}");
+    }
+
+    /// <summary>Writes the generator directory with the EMA weights (see <see cref="VgtGenerator.Save"/>).</summary>
+    public void Export(string directory, string name, string? readme = null)
+    {
+        var provenance = new Dictionary<string, string>
+        {
+            ["steps"] = Step.ToString(CultureInfo.InvariantCulture),
+            ["train_seconds"] = TrainSeconds.ToString("0", CultureInfo.InvariantCulture),
+            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            ["init_from"] = config.InitFrom ?? "random",
+            ["ae"] = config.Ae,
+            ["ae_sha256"] = Autoencoder.WeightsSha256,
+        };
+        var gc = new VgtGeneratorConfig
+        {
+            Name = name, QueryAr = config.Model, Defaults = config.Generation with { Size = config.Data.ImageSize }, Provenance = provenance,
+        };
+        VgtGenerator.Save(directory, gc, Model, Tokenizer, AeDirectory, Ema.StateDict(), readme);
+    }
+
+    public void Dispose()
+    {
+        cache?.Dispose();
+        Ema.Dispose();
+        optimizer.Dispose();
+        Model.Dispose();
+        Autoencoder.Dispose();
+    }
+}

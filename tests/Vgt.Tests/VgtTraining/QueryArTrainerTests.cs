@@ -1,0 +1,129 @@
+using Vgt.Config;
+using Vgt.Logging;
+using Vgt.Pipelines;
+using Vgt.Training;
+using static TorchSharp.torch;
+
+namespace Vgt.Tests.VgtTraining;
+
+public sealed class QueryArTrainerTests : IDisposable
+{
+    readonly string root = Directory.CreateTempSubdirectory("vgt-train-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    static Dictionary<string, Tensor> Weights(QueryArTrainer t) =>
+        t.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    [Fact]
+    public void ResumeContinuesBitForBit()
+    {
+        var config = TinyVgt.Train(root, steps: 4);
+        Dictionary<string, Tensor> straight, straightEma;
+        using (var a = new QueryArTrainer(config, Path.Combine(root, "a")))
+        {
+            a.Train();
+            Assert.Equal(4, a.Step);
+            straight = Weights(a);
+            straightEma = a.Ema.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        }
+        using (var b = new QueryArTrainer(config, Path.Combine(root, "b")))
+        {
+            var first = b.Train(stopAt: 3);                                    // checkpoint at 2 (interval) and 3 (stop)
+            Assert.Equal((0L, 3L), (first.StartStep, first.EndStep));
+        }
+        using var c = new QueryArTrainer(config, Path.Combine(root, "b"));
+        Assert.True(c.Resume());
+        Assert.Equal(3, c.Step);
+        c.Train();
+        Assert.Equal(4, c.Step);
+        var resumed = Weights(c);
+        Assert.Equal(straight.Keys.Order(), resumed.Keys.Order());
+        foreach (var (name, w) in straight)
+            Assert.True(w.equal(resumed[name]).all().item<bool>(), $"{name} differs after resume");
+        foreach (var (name, w) in straightEma)
+            Assert.True(w.equal(c.Ema.StateDict()[name]).all().item<bool>(), $"EMA {name} differs after resume");
+        using var fresh = new QueryArTrainer(config, Path.Combine(root, "d"));             // same init: training moved the weights
+        Assert.False(straight["adaptive_metaquery.max_metaquery"].equal(fresh.Model.state_dict()["adaptive_metaquery.max_metaquery"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void LossDecreasesOnATinyPoolAndTheLatentCacheIsReused()
+    {
+        var config = TinyVgt.Train(root, steps: 40, scenes: 4) with
+        {
+            CaptionDropout = 0,
+            Optim = new QueryArOptimConfig { Steps = 40, BatchSize = 4, Lr = 5e-3, EndLr = 5e-4, WarmupSteps = 3 },
+            Run = new QueryArRunConfig { LogEvery = 1, CheckpointEvery = 1000, EvalEvery = 0 },
+        };
+        var run = Path.Combine(root, "run");
+        using (var t = new QueryArTrainer(config, run))
+        {
+            using var metrics = new MetricsLog(Path.Combine(run, "metrics.jsonl"));
+            t.Train(metrics);
+        }
+        var losses = MetricsLog.ReadAll(Path.Combine(run, "metrics.jsonl")).Select(r => r["loss"].GetDouble()).ToList();
+        Assert.Equal(40, losses.Count);
+        double early = losses.Take(10).Average(), late = losses.TakeLast(10).Average();
+        Assert.True(late < 0.7 * early, $"loss did not fall: first 10 mean {early:0.000}, last 10 mean {late:0.000}");
+
+        var log = new StringWriter();
+        using var again = new QueryArTrainer(config, run, log: log);
+        again.PrepareLatents();
+        Assert.Contains("cached", log.ToString());
+    }
+
+    [Fact]
+    public void BatchesDependOnlyOnSeedAndStepAndVisitThePoolOncePerEpoch()
+    {
+        var config = TinyVgt.Train(root, scenes: 8);
+        using var t = new QueryArTrainer(config, Path.Combine(root, "run"));
+        var epoch0 = t.BatchIndices(0).Concat(t.BatchIndices(1)).ToArray();    // 2 batches of 4 = one epoch of 8
+        Assert.Equal(Enumerable.Range(0, 8), epoch0.Order());
+        var epoch1 = t.BatchIndices(2).Concat(t.BatchIndices(3)).ToArray();
+        Assert.Equal(Enumerable.Range(0, 8), epoch1.Order());
+        Assert.NotEqual(epoch0, epoch1);
+        Assert.Equal(t.BatchIndices(1), t.BatchIndices(1));
+        var pool = QueryArTrainer.ScenePool(config.Data);
+        Assert.Equal(8, pool.Distinct().Count());
+        Assert.All(pool, s => Assert.Equal(Vgt.Data.ShapesWorld.ShapesSplit.Train, Vgt.Data.ShapesWorld.ShapesDataset.SplitOf(s)));
+    }
+
+    [Fact]
+    public void BadConfigsAreRefusedNamingTheLimit()
+    {
+        var config = TinyVgt.Train(root);
+        var e1 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { Data = config.Data with { ImageSize = 18 } }, Path.Combine(root, "r1")));
+        Assert.Contains("stride × latent patch size = 4", e1.Message);
+        var e2 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { Data = config.Data with { ImageSize = 20 } }, Path.Combine(root, "r2")));
+        Assert.Contains("5×5 token grid, larger than the metaquery grid 4×4", e2.Message);
+        var e3 = Assert.Throws<NotSupportedException>(() => new QueryArTrainer(config with { Understanding = new QueryArUnderstandingConfig { Every = 4 } }, Path.Combine(root, "r3")));
+        Assert.Contains("understanding.every", e3.Message);
+        // the committed config parses and validates
+        var shipped = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "configs", "shapes-vgt.json");
+        var parsed = ConfigJson.Load<QueryArTrainConfig>(shipped);
+        Assert.Equal(0.1, parsed.CaptionDropout);
+    }
+
+    [Fact]
+    public void ExportedGeneratorLoadsAndGeneratesWithTheEmaWeights()
+    {
+        var dir = TinyVgt.Generator(root);
+        using var g = VgtGenerator.Load(dir);
+        Assert.Equal(("tiny-vgt", 4, 16), (g.Name, g.PixelStride, g.MaxSize));
+        Assert.True(File.Exists(Path.Combine(dir, "ae", "model.safetensors")));
+        using var r = g.Generate(g.Request(["a photo of a red circle"]) with { Seed = 3 });
+        Assert.Equal(new long[] { 1, 3, 16, 16 }, r.Images.shape);
+        using var r2 = g.Generate(g.Request(["a photo of a red circle"]) with { Seed = 3 });
+        Assert.True(r.Images.equal(r2.Images).all().item<bool>());
+        // the weights on disk are the EMA's, which differ from the live weights after 2 steps with start step 1
+        using var ck = Vgt.Checkpoints.CheckpointReader.Open(Path.Combine(dir, "model.safetensors"));
+        var onDisk = ck.Load("image_out_projector.weight", null);
+        Assert.True(onDisk.equal(g.Model.state_dict()["image_out_projector.weight"]).all().item<bool>());
+
+        Directory.Delete(Path.Combine(dir, "ae"), true);
+        var e = Assert.Throws<DirectoryNotFoundException>(() => VgtGenerator.Load(dir));
+        Assert.Contains("lacks its AE folder 'ae/'", e.Message);
+        Assert.Throws<FileNotFoundException>(() => VgtGenerator.Load(root));
+    }
+}
