@@ -8,6 +8,8 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["dcae"] = DcAeDecodeBench.Run,   // [--threads N] [--latent 16]: real DC-AE decoder (random weights)
     ["vgt-generate"] = VgtGenerateBench.Run,   // [--model DIR] [--threads 2] [--runs 5]: 64 px at parallel 1 and 16 vs FLOPs
     ["vgtae-internvl3"] = VgtAeBench.Run,   // [--threads N]: real VGT-AE (InternVL3-1B + DC-AE), encode + decode 448 px
+    ["internvl3-1b"] = InternVl3Bench.Run1B,
+    ["internvl3-2b"] = InternVl3Bench.Run2B,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -16,6 +16,8 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(ReconstructCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(UnderstandCommand.BuildCaption());
+        root.Subcommands.Add(UnderstandCommand.BuildAsk());
         root.Subcommands.Add(EvalCommand.Build());
         return root;
     }

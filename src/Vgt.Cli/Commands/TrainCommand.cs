@@ -10,6 +10,7 @@ public static class TrainCommand
         var cmd = new Command("train", "Train models.");
         cmd.Subcommands.Add(TrainVgtCommand.Build());
         cmd.Subcommands.Add(TrainAeCommand.Build());
+        cmd.Subcommands.Add(TrainVlmCommand.Build());
         return cmd;
     }
 }

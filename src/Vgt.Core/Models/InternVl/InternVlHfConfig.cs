@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vgt.IO;
 using Vgt.Config;
 using Vgt.Models.InternVit;
 using Vgt.Models.Qwen2;
@@ -58,6 +60,83 @@ public static class InternVlHfConfig
             config.Validate();
             return config;
         }
+    }
+
+    /// <summary>
+    /// The hub-style config.json of <paramref name="config"/> (model_type "internvl_chat", vision_config, llm_config with
+    /// model_type "qwen2"), which <see cref="Parse"/> reads back to an equal record. Single-tile models: dynamic tiling off.
+    /// </summary>
+    public static string ToJson(InternVlConfig config)
+    {
+        config.Validate();
+        var v = config.Vision;
+        var l = config.Llm;
+        var vision = new JsonObject
+        {
+            ["architectures"] = new JsonArray("InternVisionModel"),
+            ["model_type"] = "intern_vit_6b",
+            ["hidden_size"] = v.HiddenSize,
+            ["intermediate_size"] = v.IntermediateSize,
+            ["num_hidden_layers"] = v.NumHiddenLayers,
+            ["num_attention_heads"] = v.NumAttentionHeads,
+            ["patch_size"] = v.PatchSize,
+            ["image_size"] = v.ImageSize,
+            ["num_channels"] = v.NumChannels,
+            ["qkv_bias"] = v.QkvBias,
+            ["qk_normalization"] = v.QkNormalization,
+            ["norm_type"] = v.NormType == InternVitNormType.LayerNorm ? "layer_norm" : "rms_norm",
+            ["layer_norm_eps"] = v.LayerNormEps,
+            ["hidden_act"] = v.HiddenAct,
+            ["initializer_factor"] = v.InitializerFactor,
+            ["drop_path_rate"] = 0.0,
+            ["use_flash_attn"] = false,
+        };
+        var llm = new JsonObject
+        {
+            ["architectures"] = new JsonArray("Qwen2ForCausalLM"),
+            ["model_type"] = "qwen2",
+            ["vocab_size"] = l.VocabSize,
+            ["hidden_size"] = l.HiddenSize,
+            ["intermediate_size"] = l.IntermediateSize,
+            ["num_hidden_layers"] = l.NumHiddenLayers,
+            ["num_attention_heads"] = l.NumAttentionHeads,
+            ["num_key_value_heads"] = l.NumKeyValueHeads,
+            ["rms_norm_eps"] = l.RmsNormEps,
+            ["rope_theta"] = l.RopeTheta,
+            ["max_position_embeddings"] = l.MaxPositionEmbeddings,
+            ["tie_word_embeddings"] = l.TieWordEmbeddings,
+            ["hidden_act"] = l.HiddenAct,
+            ["initializer_range"] = l.InitializerRange,
+            ["use_sliding_window"] = false,
+            ["rope_scaling"] = l.RopeScaling is null ? null : new JsonObject { ["type"] = l.RopeScaling.Type, ["factor"] = l.RopeScaling.Factor },
+        };
+        if (l.HeadDim is int hd) llm["head_dim"] = hd;
+        var root = new JsonObject
+        {
+            ["architectures"] = new JsonArray("InternVLChatModel"),
+            ["model_type"] = "internvl_chat",
+            ["torch_dtype"] = "float32",
+            ["downsample_ratio"] = config.DownsampleRatio,
+            ["force_image_size"] = config.ImageSize,
+            ["ps_version"] = config.PsVersion == PixelShuffleVersion.V2 ? "v2" : "v1",
+            ["select_layer"] = config.SelectLayer,
+            ["template"] = config.Template,
+            ["dynamic_image_size"] = false,
+            ["use_thumbnail"] = false,
+            ["min_dynamic_patch"] = 1,
+            ["max_dynamic_patch"] = 1,
+            ["tie_word_embeddings"] = l.TieWordEmbeddings,
+            ["vision_config"] = vision,
+            ["llm_config"] = llm,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    /// <summary>Writes <c>config.json</c> into <paramref name="directory"/> atomically.</summary>
+    public static void Write(InternVlConfig config, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), ToJson(config));
     }
 
     private static InternVitConfig ParseVision(JsonElement v)

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vgt.Config;
+using Vgt.Logging;
+using Vgt.Models.InternVl;
+using Vgt.Runtime;
+using Vgt.Tokenization;
+using static TorchSharp.torch;
+
+namespace Vgt.Training;
+
+/// <summary>What a `vgt train vlm` run did.</summary>
+public sealed record VlmTrainResult(string ModelDirectory, long Steps, double TrainSeconds, double LastLoss, int VocabSize, long Parameters);
+
+/// <summary>
+/// Trains an InternVL-family chat model on Shapes World captions and questions (shapes-world.md §6): BPE vocabulary
+/// learned from Shapes World text, then LM loss on the answer tokens only (user turn <c>&lt;img&gt;…&lt;/img&gt;\n{question}</c>),
+/// AdamW with warm-up + cosine, resumable checkpoints (<see cref="TrainingCheckpoints"/>), metrics JSONL. The run
+/// folder holds <c>tokenizer/</c>, <c>checkpoints/</c>, <c>metrics.jsonl</c>, <c>train-config.json</c> and, at the end,
+/// <c>model/</c> (a directory <see cref="InternVlChatModel.Load"/> reads).
+/// </summary>
+public static class VlmTrainer
+{
+    /// <summary>How often one invocation may go back to its last checkpoint after a native error.</summary>
+    public const int MaxRecoveries = 20;
+
+    /// <summary>
+    /// The loss of one packed batch: mean cross-entropy over the supervised tokens, and their top-1 accuracy. The
+    /// decoder layers run with the batch's block mask and per-segment positions (see <see cref="VlmBatch"/>).
+    /// </summary>
+    public static (Tensor Loss, Tensor Accuracy) Loss(InternVlModel model, VlmBatch batch, int imageContextId)
+    {
+        using var scope = NewDisposeScope();
+        var llm = model.LanguageModel.Model;
+        var features = model.ExtractFeature(batch.Pixels);                                  // [B, N', D]
+        var h = model.EmbedWithImages(batch.InputIds, features, imageContextId);            // [B, T, D]
+        var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
+        for (int i = 0; i < llm.Config.NumHiddenLayers; i++) h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
+        h = FinalNorm(llm).forward(h);                                                      // [B, T, D]
+        var supervised = batch.Labels.ne(VlmBatchBuilder.IgnoreIndex);                       // [B, T]
+        var targets = batch.Labels[supervised];                                              // [N]
+        var logits = model.LanguageModel.Logits(h[supervised]);                              // [N, V]
+        var loss = nn.functional.cross_entropy(logits, targets);
+        var accuracy = logits.argmax(-1).eq(targets).to_type(ScalarType.Float32).mean();
+        return (loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Qwen2Model's final RMSNorm (its child "norm").</summary>
+    static nn.Module<Tensor, Tensor> FinalNorm(Models.Qwen2.Qwen2Model llm) =>
+        llm.named_children().Where(c => c.name == "norm").Select(c => c.module).OfType<nn.Module<Tensor, Tensor>>().Single();
+
+    /// <summary>Parameters once each (a tied lm_head shares the embedding), in state-dict order.</summary>
+    public static List<(string Name, Parameter Param)> UniqueParameters(nn.Module model)
+    {
+        var seen = new HashSet<IntPtr>();
+        var list = new List<(string, Parameter)>();
+        foreach (var (name, p) in model.named_parameters())
+            if (seen.Add(p.Handle)) list.Add((name, p));
+        return list;
+    }
+
+    /// <summary>No weight decay on embeddings, norms, biases and layer scales (anything not a ≥2-D weight matrix).</summary>
+    public static DecayRule Decay(double visionLrMultiplier) =>
+        new(["embed", "class_embedding", "position_embedding"], ["vision_model.", "mlp1."], visionLrMultiplier);
+
+    /// <summary>
+    /// From-scratch initialisation on top of the modules' own (which follow the pretrained reference): InternViT's
+    /// class and position embeddings start at N(0, 0.02) instead of N(0, 1), so that at the start the patch content,
+    /// not the position table, dominates the image tokens (with N(0, 1) the tiny model stayed blind for hundreds of steps).
+    /// </summary>
+    public static void InitialiseForScratchTraining(InternVlModel model, Generator generator)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name is "vision_model.embeddings.position_embedding" or "vision_model.embeddings.class_embedding")
+                p.normal_(0, 0.02, generator);
+    }
+
+    /// <summary>Learns (or, on resume, reloads) the tokenizer in <c>RUN/tokenizer</c>.</summary>
+    public static Qwen2Tokenizer PrepareTokenizer(VlmTrainConfig config, string runDirectory, TextWriter log)
+    {
+        var dir = Path.Combine(runDirectory, "tokenizer");
+        if (File.Exists(Path.Combine(dir, TokenizerFiles.TokenizerJson))) return Qwen2Tokenizer.Load(dir);
+        var corpus = VlmTasks.TokenizerCorpus(config.Data.TokenizerScenes, config.Data.CategoryWeights);
+        var model = BpeTrainer.Train(corpus, new BpeTrainerOptions(config.Model.Llm.VocabSize), out var report);
+        model = model with { EosToken = Qwen2SpecialTokens.ImEnd, PadToken = Qwen2SpecialTokens.EndOfText };
+        TokenizerFiles.Write(model, dir);
+        var tokenizer = Qwen2Tokenizer.Load(dir);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tokenizer: {report.Merges} merges, {tokenizer.VocabSize} ids from {config.Data.TokenizerScenes} scenes in {report.Elapsed.TotalSeconds:F1} s"));
+        return tokenizer;
+    }
+
+    /// <summary>The model config with the tokenizer's vocabulary size.</summary>
+    public static InternVlConfig ModelConfig(VlmTrainConfig config, Qwen2Tokenizer tokenizer) =>
+        config.Model with { Llm = config.Model.Llm with { VocabSize = tokenizer.VocabSize } };
+
+    /// <summary>
+    /// Runs (or with <paramref name="resume"/> continues) training in <paramref name="runDirectory"/>.
+    /// <paramref name="stopAfter"/> ends this invocation after that many steps in total (the schedule still spans
+    /// optim.steps), leaving a checkpoint to resume from.
+    /// </summary>
+    public static VlmTrainResult Run(VlmTrainConfig config, string runDirectory, bool resume, IProgressFactory progress, TextWriter log,
+        long? stopAfter = null)
+    {
+        config.Validate();
+        Directory.CreateDirectory(runDirectory);
+        var checkpoints = new TrainingCheckpoints(runDirectory, config.Run.KeepCheckpoints);
+        var latest = checkpoints.Latest();
+        if (!resume && latest is not null)
+            throw new ArgumentException($"'{runDirectory}' already holds training checkpoints ({Path.GetFileName(latest)}); pass --resume to continue, or choose another --out.");
+        var configJson = ConfigJson.Serialize(config);
+        ConfigJson.Save(config, Path.Combine(runDirectory, "train-config.json"));
+
+        var seed = new VgtSeed(config.Seed);
+        var tokenizer = PrepareTokenizer(config, runDirectory, log);
+        var modelConfig = ModelConfig(config, tokenizer);
+        using var initGenerator = seed.TorchGenerator("init");
+        using var model = new InternVlModel(modelConfig, generator: initGenerator);
+        InitialiseForScratchTraining(model, initGenerator);
+        var named = UniqueParameters(model);
+        long parameters = named.Sum(p => p.Param.numel());
+        var o = config.Optim;
+        var (optimizer, _) = ParameterGroups.CreateAdamW(named, Decay(o.VisionLrMultiplier), o.Lr, o.WeightDecay, o.Beta1, o.Beta2);
+        using var optimizerScope = optimizer;
+        var schedule = new WarmupCosineSchedule(o.WarmupSteps, o.Steps, o.EndFactor, WarmupStartFactor: 0.01);
+        var optimizers = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
+
+        long step = 0;
+        double elapsedBefore = 0;
+        if (resume && latest is not null)
+        {
+            var saved = TrainingCheckpoints.Load(latest, model, optimizers);
+            if (saved.ConfigJson != configJson)
+                throw new ArgumentException($"The run in '{runDirectory}' was started with another configuration (see its train-config.json); resume needs the same one.");
+            step = saved.Step;
+            elapsedBefore = saved.Scalars.GetValueOrDefault("train_seconds");
+            log.WriteLine($"resumed from {latest} at step {step}");
+        }
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"shapes-vlm training: {parameters:N0} parameters, vocab {tokenizer.VocabSize}, {modelConfig.NumImageTokens} image tokens, batch {o.BatchSize} images × ≤ {config.Data.SegmentsPerImage} segments, steps {o.Steps}, threads {get_num_threads()}"));
+
+        var batches = new VlmBatchBuilder(seed, new VlmBatchSpec(o.BatchSize, config.Data.SegmentsPerImage, config.Data.CaptionFraction, config.Data.CategoryWeights),
+            tokenizer, modelConfig);
+        using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"));
+        var clock = Stopwatch.StartNew();
+        double lastLoss = double.NaN, lossSum = 0, accSum = 0;
+        int window = 0;
+        long end = Math.Min(o.Steps, stopAfter ?? long.MaxValue);
+        var parameterList = named.Select(p => p.Param).ToList();
+        int imageContextId = tokenizer.ImgContext;
+        double gradNorm = double.NaN;
+        if (step == 0) Save(0);   // a checkpoint to fall back to from the very first step
+
+        void Save(long doneSteps)
+        {
+            var scalars = new Dictionary<string, double> { ["train_seconds"] = elapsedBefore + clock.Elapsed.TotalSeconds };
+            if (double.IsFinite(lastLoss)) scalars["loss"] = lastLoss;
+            checkpoints.Save(new TrainingProgress(doneSteps, config.Seed, configJson, scalars), model, optimizers);
+        }
+
+        model.train();
+        int recoveries = 0;
+        using (var bar = progress.Start("train vlm", o.Steps))
+        {
+            if (step > 0) bar.Advance(step);
+            for (; step < end; step++)
+            {
+                using var gcSafe = new GcSafeRegion();
+                using var scope = NewDisposeScope();
+                try
+                {
+                    schedule.Apply(optimizer, step);
+                    using var batch = batches.Build(step);
+                    optimizer.zero_grad();
+                    var (loss, accuracy) = Loss(model, batch, imageContextId);
+                    loss.backward();
+                    gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
+                    optimizer.step();
+                    lastLoss = loss.item<float>();
+                    accSum += accuracy.item<float>();
+                }
+                catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
+                {
+                    // A native error mid-step (seen rarely under memory pressure: a scalar freed by the finalizer while in use)
+                    // leaves the parameters or the optimiser half-updated: go back to the last checkpoint. The batches depend
+                    // only on (seed, step), so the run continues exactly as if nothing had happened.
+                    recoveries++;
+                    var back = checkpoints.Latest()!;
+                    log.WriteLine($"step {step + 1}: native error ({e.Message.Split('\n')[0]}); restoring {Path.GetFileName(back)} (recovery {recoveries} of {MaxRecoveries})");
+                    var saved = TrainingCheckpoints.Load(back, model, optimizers);
+                    step = saved.Step - 1;                                          // the loop's step++ brings it back to saved.Step
+                    lossSum = accSum = 0;
+                    window = 0;
+                    continue;
+                }
+                lossSum += lastLoss;
+                window++;
+                if ((step + 1) % config.Run.LogEvery == 0 || step + 1 == end)
+                {
+                    double seconds = elapsedBefore + clock.Elapsed.TotalSeconds;
+                    metrics.Write(new Dictionary<string, object?>
+                    {
+                        ["step"] = step + 1,
+                        ["loss"] = lossSum / window,
+                        ["token_accuracy"] = accSum / window,
+                        ["lr"] = optimizer.ParamGroups.First().LearningRate,
+                        ["grad_norm"] = gradNorm,
+                        ["train_seconds"] = seconds,
+                    });
+                    bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} acc {accSum / window:F3}"));
+                    lossSum = accSum = 0;
+                    window = 0;
+                }
+                if ((step + 1) % config.Run.CheckpointEvery == 0 && step + 1 < end) Save(step + 1);
+            }
+        }
+        Save(step);
+        double trainSeconds = elapsedBefore + clock.Elapsed.TotalSeconds;
+        model.eval();
+
+        var modelDir = Path.Combine(runDirectory, "model");
+        if (step >= o.Steps)
+        {
+            var chat = InternVlChatModel.Wrap(model, tokenizer);
+            chat.Save(modelDir, new Dictionary<string, string>
+            {
+                ["steps"] = step.ToString(CultureInfo.InvariantCulture),
+                ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+                ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
+            });
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {modelDir} after {step} steps, {trainSeconds:F0} s of training"));
+        }
+        else
+        {
+            log.WriteLine($"stopped at step {step} of {o.Steps}; continue with --resume");
+        }
+        return new VlmTrainResult(modelDir, step, trainSeconds, lastLoss, tokenizer.VocabSize, parameters);
+    }
+}

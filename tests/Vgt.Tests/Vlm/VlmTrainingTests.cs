@@ -1,0 +1,134 @@
+using Vgt.Config;
+using Vgt.Data.ShapesWorld;
+using Vgt.Evaluation;
+using Vgt.Logging;
+using Vgt.Models.InternVl;
+using Vgt.Runtime;
+using Vgt.Training;
+using static TorchSharp.torch;
+
+namespace Vgt.Tests.Vlm;
+
+public class VlmTrainingTests
+{
+    static InternVlConfig Shapes16(int vocab) => VlmTestKit.Config(vocab) with { };
+
+    /// <summary>A tiny model on 64 px Shapes World images: patch 16, shuffle 2 → 2×2 tokens.</summary>
+    static InternVlConfig Tiny64(int vocab)
+    {
+        var c = VlmTestKit.Config(vocab);
+        return c with { Vision = c.Vision with { PatchSize = 16, ImageSize = 64 }, ImageSize = 64 };
+    }
+
+    [Fact]
+    public void PackedSegmentsComputeExactlyWhatSeparateSingleTurnRowsCompute()
+    {
+        var tok = VlmTestKit.Tokenizer;
+        var config = Tiny64(tok.VocabSize);
+        using var model = new InternVlModel(config, generator: new Generator(3));
+        var builder = new VlmBatchBuilder(new VgtSeed(5), new VlmBatchSpec(Images: 3, SegmentsPerImage: 4, CaptionFraction: 0.5, null), tok, config);
+        using var batch = builder.Build(step: 0);
+        Assert.Equal(3, batch.Pixels.shape[0]);
+        Assert.InRange(batch.Rows.Count, 7, 12);
+        var (packedLoss, _) = VlmTrainer.Loss(model, batch, tok.ImgContext);
+
+        // the same examples, one single-turn row each, through the ordinary forward
+        using var scope = NewDisposeScope();
+        var total = zeros(1);
+        long count = 0;
+        foreach (var row in batch.Rows)
+        {
+            var ids = tensor(row.Ids.Select(i => (long)i).ToArray()).unsqueeze(0);
+            var logits = model.Forward(ids, batch.Pixels.narrow(0, row.Image, 1), tok.ImgContext);   // [1,T,V]
+            int n = row.Ids.Length - row.PromptLength;                                                   // answer + <|im_end|>
+            var predicted = logits[0].narrow(0, row.PromptLength - 1, n);
+            var targets = ids[0].narrow(0, row.PromptLength, n);
+            total += nn.functional.cross_entropy(predicted, targets, reduction: nn.Reduction.Sum);
+            count += n;
+            Assert.Equal(tok.ImEnd, row.Ids[^1]);
+        }
+        Assert.Equal(count, batch.Labels.ne(VlmBatchBuilder.IgnoreIndex).sum().item<long>());
+        float reference = (total / count).item<float>();
+        Assert.True(Math.Abs(packedLoss.item<float>() - reference) <= 1e-5f * reference, $"packed {packedLoss.item<float>()} vs rows {reference}");
+    }
+
+    [Fact]
+    public void BatchesDependOnlyOnSeedAndStepAndUseTrainScenes()
+    {
+        var tok = VlmTestKit.Tokenizer;
+        var config = Tiny64(tok.VocabSize);
+        var spec = new VlmBatchSpec(4, 3, 0.5, null);
+        var a = new VlmBatchBuilder(new VgtSeed(9), spec, tok, config).Examples(17);
+        var b = new VlmBatchBuilder(new VgtSeed(9), spec, tok, config).Examples(17);
+        var c = new VlmBatchBuilder(new VgtSeed(9), spec, tok, config).Examples(18);
+        Assert.Equal(a.Select(x => x.Sample.SceneSeed), b.Select(x => x.Sample.SceneSeed));
+        Assert.Equal(a.SelectMany(x => x.Qa), b.SelectMany(x => x.Qa));
+        Assert.NotEqual(a.Select(x => x.Sample.SceneSeed), c.Select(x => x.Sample.SceneSeed));
+        Assert.All(a, x => Assert.Equal(ShapesSplit.Train, ShapesDataset.SplitOf(x.Sample.SceneSeed)));
+        Assert.All(a, x => Assert.Equal(x.Qa.Count, x.Qa.Distinct().Count()));
+    }
+
+    static VlmTrainConfig TinyRun(int steps) => new(
+        Seed: 3,
+        Model: Tiny64(400),
+        Data: new VlmDataConfig(TokenizerScenes: 40, CaptionFraction: 0.5, SegmentsPerImage: 3),
+        Optim: new VlmOptimConfig(Steps: steps, BatchSize: 2, Lr: 1e-3, WarmupSteps: 1),
+        Run: new VlmRunConfig(CheckpointEvery: 2, LogEvery: 1));
+
+    [Fact]
+    public void ResumingFromACheckpointEndsWithTheSameWeights()
+    {
+        var straight = VlmTestKit.TempDir();
+        var split = VlmTestKit.TempDir();
+        VlmTrainer.Run(TinyRun(4), straight, resume: false, NullProgress.Instance, TextWriter.Null);
+        var first = VlmTrainer.Run(TinyRun(4), split, resume: false, NullProgress.Instance, TextWriter.Null, stopAfter: 2);
+        Assert.Equal(2, first.Steps);
+        Assert.False(Directory.Exists(Path.Combine(split, "model")));
+        var e = Assert.Throws<ArgumentException>(() => VlmTrainer.Run(TinyRun(4), split, resume: false, NullProgress.Instance, TextWriter.Null));
+        Assert.Contains("--resume", e.Message);
+        var second = VlmTrainer.Run(TinyRun(4), split, resume: true, NullProgress.Instance, TextWriter.Null);
+        Assert.Equal(4, second.Steps);
+
+        using var a = InternVlChatModel.Load(Path.Combine(straight, "model"));
+        using var b = InternVlChatModel.Load(Path.Combine(split, "model"));
+        var sa = a.Model.state_dict();
+        var sb = b.Model.state_dict();
+        Assert.All(sa.Keys, k => Assert.True(sa[k].eq(sb[k]).all().item<bool>(), k));
+        var metrics = MetricsLog.ReadAll(Path.Combine(split, "metrics.jsonl"));
+        Assert.Equal([1L, 2, 3, 4], metrics.Select(m => m["step"].GetInt64()));
+        Assert.Throws<ArgumentException>(() => VlmTrainer.Run(TinyRun(6), split, resume: true, NullProgress.Instance, TextWriter.Null));
+    }
+
+    [Fact]
+    public void TheShippedTrainingConfigParsesAndIsAnInternVlFamilyModel()
+    {
+        var path = RepoFile("configs", "shapes-vlm.json");
+        var config = ConfigJson.Load<VlmTrainConfig>(path);
+        Assert.Equal(64, config.Model.ImageSize);
+        Assert.Equal(64, config.Model.NumImageTokens);                           // 8×8 tokens: patch 4, pixel shuffle 2
+        Assert.Equal("vgt", config.Model.Template);
+        Assert.True(config.Model.Llm.NumKeyValueHeads < config.Model.Llm.NumAttentionHeads);   // GQA
+    }
+
+    [Fact]
+    public void TheHeldOutSetIsFixedLargeEnoughAndFromTheTestSplit()
+    {
+        var set = VlmEvaluation.BuildSet(new VlmEvalOptions());
+        Assert.Equal(1000, set.Count(i => i.Task != VlmTask.Caption));
+        Assert.Equal(500, set.Count(i => i.Task == VlmTask.Caption));
+        Assert.Equal(1500, set.Select(i => i.SceneSeed).Distinct().Count());
+        Assert.All(set, i => Assert.Equal(ShapesSplit.Test, ShapesDataset.SplitOf(i.SceneSeed)));
+        Assert.Equal(set, VlmEvaluation.BuildSet(new VlmEvalOptions()));
+        foreach (var task in new[] { VlmTask.Count, VlmTask.Color, VlmTask.Shape, VlmTask.Relation })
+            Assert.True(set.Count(i => i.Task == task) >= 50, task.ToString());
+        Assert.True(VlmEvaluation.Matches(" two red circles\n", "two red circles"));
+        Assert.False(VlmEvaluation.Matches("two red circle", "two red circles"));
+    }
+
+    internal static string RepoFile(params string[] parts)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "VGT.NET.sln"))) return Path.Combine([d.FullName, .. parts]);
+        throw new DirectoryNotFoundException("repository root (VGT.NET.sln) not found");
+    }
+}
