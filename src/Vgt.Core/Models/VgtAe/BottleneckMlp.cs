@@ -63,23 +63,7 @@ public static class AeInit
     public static void TruncNormalLinear(Linear layer, Generator? generator, double std = 0.02)
     {
         using var _ = no_grad();
-        TruncatedNormal(layer.weight!, std, -2, 2, generator);
+        Common.Init.TruncatedNormal(layer.weight!, std, -2, 2, generator);
         layer.bias?.zero_();
-    }
-
-    /// <summary>N(0, std²) truncated to [lo, hi] by redrawing outside values (no redraw is ever needed for std 0.02, ±2).</summary>
-    public static void TruncatedNormal(Tensor t, double std, double lo, double hi, Generator? generator)
-    {
-        using var _ = no_grad();
-        t.normal_(0.0, std, generator);
-        if (t.device_type == DeviceType.META) return;
-        for (int round = 0; round < 100; round++)
-        {
-            using var scope = NewDisposeScope();
-            var outside = t.lt(lo).logical_or(t.gt(hi));
-            if (!outside.any().item<bool>()) return;
-            t.copy_(where(outside, empty_like(t).normal_(0.0, std, generator), t));
-        }
-        t.clamp_(lo, hi);
     }
 }
