@@ -79,6 +79,9 @@ public sealed class QueryArModelTests
     [Fact]
     public void ImageStartEmbeddingUsesEveryIdInOrder()
     {
+        // The scope keeps every temporary reachable: without it the GC may finalize a tensor wrapper whose native
+        // tensor is still being read by a call in flight (seen as a rare flaky failure here).
+        using var scope = NewDisposeScope();
         var model = new QueryArModel(Tiny());
         var tok = QueryArFixture.Tokenizer();
         var single = tok.Encode("<img>");
