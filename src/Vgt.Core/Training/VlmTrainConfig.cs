@@ -12,7 +12,8 @@ public sealed record VlmTrainConfig(
     InternVlConfig Model,
     VlmDataConfig Data,
     VlmOptimConfig Optim,
-    VlmRunConfig Run) : IValidatable
+    VlmRunConfig Run,
+    VlmVisionWarmupConfig? VisionWarmup = null) : IValidatable
 {
     public void Validate()
     {
@@ -24,6 +25,7 @@ public sealed record VlmTrainConfig(
         Data!.Validate();
         Optim!.Validate();
         Run!.Validate();
+        VisionWarmup?.Validate();
         ConfigValidationException.Require(Model.Template == "vgt" || Model.Template == "internvl2_5", "model.template",
             $"must be \"vgt\" or \"internvl2_5\", got \"{Model.Template}\"");
     }

@@ -66,16 +66,42 @@ public static class VlmTrainer
         new(["embed", "class_embedding", "position_embedding"], ["vision_model.", "mlp1."], visionLrMultiplier);
 
     /// <summary>
-    /// From-scratch initialisation on top of the modules' own (which follow the pretrained reference): InternViT's
-    /// class and position embeddings start at N(0, 0.02) instead of N(0, 1), so that at the start the patch content,
-    /// not the position table, dominates the image tokens (with N(0, 1) the tiny model stayed blind for hundreds of steps).
+    /// From-scratch initialisation on top of the modules' own (which follow the pretrained reference): InternViT's class
+    /// embedding starts at N(0, 0.02) instead of N(0, 1), and the position table at a 2-D sine–cosine table (MAE's: a
+    /// quarter of the channels each for sin/cos of the row and of the column, frequencies 10000^(−i/(D/4)); the class
+    /// token's row zero), so that from the first step every patch knows where it is without the table drowning the patch
+    /// content (with N(0, 1) the tiny model stayed blind for hundreds of steps; with N(0, 0.02) it had no layout to use).
     /// </summary>
     public static void InitialiseForScratchTraining(InternVlModel model, Generator generator)
     {
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())
-            if (name is "vision_model.embeddings.position_embedding" or "vision_model.embeddings.class_embedding")
-                p.normal_(0, 0.02, generator);
+        {
+            if (name is "vision_model.embeddings.class_embedding") p.normal_(0, 0.02, generator);
+            if (name is "vision_model.embeddings.position_embedding") p.copy_(SinCosPositions(p.shape[1], p.shape[2]));
+        }
+    }
+
+    /// <summary>The 2-D sine–cosine table [1, 1 + g², D] (row 0 for the class token is zero); D must be a multiple of 4.</summary>
+    public static Tensor SinCosPositions(long positions, long d)
+    {
+        int g = (int)Math.Round(Math.Sqrt(positions - 1));
+        if ((long)g * g + 1 != positions || d % 4 != 0)
+            throw new ArgumentException($"a sine–cosine table needs 1 + g² positions and a width divisible by 4, got {positions} and {d}");
+        long q = d / 4;
+        var table = new float[positions * d];
+        for (int y = 0; y < g; y++)
+            for (int x = 0; x < g; x++)
+                for (long i = 0; i < q; i++)
+                {
+                    double omega = Math.Pow(10000, -(double)i / q);
+                    long o = (1 + (long)y * g + x) * d;
+                    table[o + i] = (float)Math.Sin(y * omega);
+                    table[o + q + i] = (float)Math.Cos(y * omega);
+                    table[o + 2 * q + i] = (float)Math.Sin(x * omega);
+                    table[o + 3 * q + i] = (float)Math.Cos(x * omega);
+                }
+        return tensor(table).view(1, positions, d);
     }
 
     /// <summary>Learns (or, on resume, reloads) the tokenizer in <c>RUN/tokenizer</c>.</summary>
@@ -145,6 +171,12 @@ public static class VlmTrainer
         var batches = new VlmBatchBuilder(seed, new VlmBatchSpec(o.BatchSize, config.Data.SegmentsPerImage, config.Data.CaptionFraction, config.Data.CategoryWeights),
             tokenizer, modelConfig);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"));
+        if (step == 0 && config.VisionWarmup is { Steps: > 0 } warmup)
+        {
+            var warmClock = Stopwatch.StartNew();
+            VisionWarmup.Run(model, warmup, seed, config.Data.CategoryWeights, progress, log);
+            elapsedBefore += warmClock.Elapsed.TotalSeconds;
+        }
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, lossSum = 0, accSum = 0;
         int window = 0;

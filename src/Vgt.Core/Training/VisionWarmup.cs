@@ -1,0 +1,157 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using Vgt.Config;
+using Vgt.Data.ShapesWorld;
+using Vgt.Logging;
+using Vgt.Models.InternVl;
+using Vgt.Runtime;
+using static TorchSharp.torch;
+
+namespace Vgt.Training;
+
+/// <summary>
+/// The vision warm-up of `vgt train vlm` (stage 0). Steps 0..<see cref="Steps"/>−1 train only the vision tower and mlp1
+/// with a temporary linear head on every image token; <see cref="Lr"/> is AdamW's rate (constant after 10 % linear
+/// warm-up). 0 steps = no warm-up.
+/// </summary>
+public sealed record VlmVisionWarmupConfig(int Steps = 0, double Lr = 1e-3, int BatchSize = 16) : IValidatable
+{
+    public void Validate()
+    {
+        ConfigValidationException.Require(Steps >= 0, "vision_warmup.steps", $"must be >= 0, got {Steps}");
+        ConfigValidationException.Require(Lr > 0 && double.IsFinite(Lr), "vision_warmup.lr", $"must be > 0, got {Lr}");
+        ConfigValidationException.Require(BatchSize >= 1, "vision_warmup.batch_size", $"must be >= 1, got {BatchSize}");
+    }
+}
+
+/// <summary>
+/// Why a warm-up: trained from scratch on the LM loss alone, the tiny InternViT stays shape-blind. The answer token's
+/// attention starts out spread over all 64 image tokens, so the vision tower only receives a mean-pooled signal, and a
+/// 4-way shape classifier on mean-pooled tokens barely learns (measured: 0.4 accuracy after 200 steps, while the same
+/// tower under a max-pooled head reaches 0.97 in 225 steps). The LM-only run stalled at exactly the loss of a model that
+/// reads colours but not shapes (0.31 on single-object scenes). A real InternVL starts from a pretrained InternViT; this
+/// stage is the Shapes World stand-in for that pretraining. Its target is dense: image token (i, j) of the g × g grid
+/// is labelled with the (shape, colour) of the object whose box centre falls in its cell, or "none" (class 0), so every
+/// object is named at exactly one token (object centres are ≥ 15 px apart on some axis, cells are 8 px). That is the
+/// information captions, counts and relations read out later. The head is discarded afterwards; only the vision tower
+/// and mlp1 keep what they learned.
+/// </summary>
+public static class VisionWarmup
+{
+    /// <summary>Outputs of the temporary head: shape (none + 4), colour (none + 8), centre flag (2).</summary>
+    public static int ShapeClasses => 1 + ShapesVocabulary.Shapes.Count;
+    public static int ColorClasses => 1 + ShapesVocabulary.Colors.Count;
+    public static int HeadOutputs => ShapeClasses + ColorClasses + 2;
+
+    /// <summary>
+    /// The dense labels of one scene on the g × g token grid, row-major: per cell the shape and colour (index + 1; 0 =
+    /// none) of the object whose box covers most of the cell (at least a quarter of it), and 1 where an object's box
+    /// centre falls in the cell (each object has exactly one such cell: centres are ≥ 15 px apart on some axis and a
+    /// cell is canvas/g = 8 px).
+    /// </summary>
+    public static (long[] Shape, long[] Color, long[] Centre) DenseLabels(ShapesScene scene, int grid, int canvas)
+    {
+        int n = grid * grid;
+        var (shape, color, centre) = (new long[n], new long[n], new long[n]);
+        var best = new double[n];
+        double cell = (double)canvas / grid;
+        foreach (var o in scene.Objects)
+        {
+            long si = 1 + IndexOf(ShapesVocabulary.Shapes, o.Shape), ci = 1 + IndexOf(ShapesVocabulary.Colors, o.Color);
+            for (int cy = 0; cy < grid; cy++)
+                for (int cx = 0; cx < grid; cx++)
+                {
+                    double ox = Math.Min(o.X0 + o.Side, (cx + 1) * cell) - Math.Max(o.X0, cx * cell);
+                    double oy = Math.Min(o.Y0 + o.Side, (cy + 1) * cell) - Math.Max(o.Y0, cy * cell);
+                    double area = Math.Max(0, ox) * Math.Max(0, oy);
+                    int k = cy * grid + cx;
+                    if (area >= 0.25 * cell * cell && area > best[k]) { best[k] = area; shape[k] = si; color[k] = ci; }
+                }
+            int x = Math.Clamp((int)Math.Floor(o.CenterX / cell), 0, grid - 1), y = Math.Clamp((int)Math.Floor(o.CenterY / cell), 0, grid - 1);
+            centre[y * grid + x] = 1;
+        }
+        return (shape, color, centre);
+    }
+
+    /// <summary>Cross-entropy where the tokens in <paramref name="positive"/> and the others weigh half each (objects cover a small part of the grid).</summary>
+    static Tensor Balanced(Tensor logits, Tensor labels, Tensor positive)
+    {
+        var perToken = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None);     // [N]
+        var w = positive.to_type(ScalarType.Float32);
+        return (perToken * w).sum() / w.sum().clamp_min(1) * 0.5 + (perToken * (1 - w)).sum() / (1 - w).sum().clamp_min(1) * 0.5;
+    }
+
+    static int IndexOf(IReadOnlyList<string> list, string word)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i] == word) return i;
+        throw new ArgumentException($"'{word}' is not in the Shapes World vocabulary");
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/>'s vision tower and mlp1 for <see cref="VlmVisionWarmupConfig.Steps"/> steps. Batches
+    /// come from <c>seed.DotNetRandom("vlm-vision-warmup/{step}")</c> and the head from the "vision-warmup" torch stream,
+    /// so the stage is reproducible on its own (a run interrupted in it simply repeats it).
+    /// </summary>
+    public static void Run(InternVlModel model, VlmVisionWarmupConfig config, VgtSeed seed, IReadOnlyDictionary<string, double>? categoryWeights,
+        IProgressFactory progress, TextWriter log)
+    {
+        if (config.Steps == 0) return;
+        int grid = (int)Math.Round(Math.Sqrt(model.Config.NumImageTokens));
+        int imageSize = model.Config.ImageSize;
+        using var generator = seed.TorchGenerator("vision-warmup");
+        using var head = Models.InternVit.TorchDefaultInit.Linear(model.Config.Llm.HiddenSize, HeadOutputs, bias: true, null, generator);   // init: PyTorch default
+        var parameters = model.VisionModel.parameters().Concat(model.Mlp1.parameters()).Concat(head.parameters()).ToList();
+        using var optimizer = optim.AdamW(parameters, lr: config.Lr, beta1: 0.9, beta2: 0.98, weight_decay: 0.0);
+        var dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Train, ShapesVocabulary.CanvasSize, categoryWeights));
+        int warm = Math.Max(1, config.Steps / 10);
+        double lossSum = 0, accSum = 0;
+        int window = 0;
+        model.train();
+        using var bar = progress.Start("vision warm-up", config.Steps);
+        for (int step = 0; step < config.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var rng = seed.DotNetRandom($"vlm-vision-warmup/{step}");
+            var samples = new List<ShapesSample>(config.BatchSize);
+            while (samples.Count < config.BatchSize)
+            {
+                long s = rng.NextInt64(0, 1L << 40);
+                if (ShapesDataset.SplitOf(s) == ShapesSplit.Train) samples.Add(dataset.Get(s));
+            }
+            var images = stack(samples.Select(s => s.ImageTensor()).ToArray());                         // [B,3,64,64] in [−1,1]
+            if (images.shape[2] != imageSize)
+                images = Imaging.ImageTransforms.Resize(images, imageSize, imageSize, Imaging.ResizeFilter.Bicubic, antialias: true).clamp(-1, 1);
+            var pixels = ImageNetNormalize.FromSigned(images);
+            var dense = samples.Select(s => DenseLabels(s.Scene, grid, ShapesVocabulary.CanvasSize)).ToList();
+            var shapes = tensor(dense.SelectMany(d => d.Shape).ToArray());                             // [B·g²]
+            var colors = tensor(dense.SelectMany(d => d.Color).ToArray());                             // [B·g²]
+            var centres = tensor(dense.SelectMany(d => d.Centre).ToArray());                           // [B·g²]
+            foreach (var g in optimizer.ParamGroups) g.LearningRate = config.Lr * Math.Min(1.0, (step + 1.0) / warm);
+            optimizer.zero_grad();
+            var features = model.ExtractFeature(pixels);                                                  // [B, g², D]
+            var outputs = head.forward(features.reshape(-1, features.shape[2]));                          // [B·g², 16]
+            var shapeLogits = outputs.narrow(1, 0, ShapeClasses);
+            var colorLogits = outputs.narrow(1, ShapeClasses, ColorClasses);
+            var centreLogits = outputs.narrow(1, ShapeClasses + ColorClasses, 2);
+            var onObject = shapes.ne(0);
+            var loss = Balanced(shapeLogits, shapes, onObject) + Balanced(colorLogits, colors, onObject) + Balanced(centreLogits, centres, centres.ne(0));
+            loss.backward();
+            nn.utils.clip_grad_norm_(parameters, 1.0);
+            optimizer.step();
+            // accuracy of the shape label on the tokens objects cover: the part the LM-only run never learned
+            accSum += shapeLogits.argmax(-1).eq(shapes).logical_and(onObject).sum().item<long>() / (double)Math.Max(1, onObject.sum().item<long>());
+            lossSum += loss.item<float>();
+            window++;
+            if ((step + 1) % 25 == 0 || step + 1 == config.Steps)
+            {
+                bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} shape acc {accSum / window:F3}"));
+                if (step + 1 == config.Steps)
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"vision warm-up: {config.Steps} steps, last loss {lossSum / window:F4}, object-token shape accuracy {accSum / window:F3}"));
+                lossSum = accSum = 0;
+                window = 0;
+            }
+        }
+    }
+}
