@@ -171,7 +171,8 @@ public static class VlmTrainer
         var batches = new VlmBatchBuilder(seed, new VlmBatchSpec(o.BatchSize, config.Data.SegmentsPerImage, config.Data.CaptionFraction, config.Data.CategoryWeights),
             tokenizer, modelConfig);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"));
-        if (step == 0 && config.VisionWarmup is { Steps: > 0 } warmup)
+        // the warm-up's result is in every checkpoint (the first is written right after it), so a resumed run skips it
+        if (!(resume && latest is not null) && config.VisionWarmup is { Steps: > 0 } warmup)
         {
             var warmClock = Stopwatch.StartNew();
             VisionWarmup.Run(model, warmup, seed, config.Data.CategoryWeights, progress, log);

@@ -73,7 +73,8 @@ public class VlmTrainingTests
         Model: Tiny64(400),
         Data: new VlmDataConfig(TokenizerScenes: 40, CaptionFraction: 0.5, SegmentsPerImage: 3),
         Optim: new VlmOptimConfig(Steps: steps, BatchSize: 2, Lr: 1e-3, WarmupSteps: 1),
-        Run: new VlmRunConfig(CheckpointEvery: 2, LogEvery: 1));
+        Run: new VlmRunConfig(CheckpointEvery: 2, LogEvery: 1),
+        VisionWarmup: new VlmVisionWarmupConfig(Steps: 2, Lr: 1e-3, BatchSize: 2));   // resume must not repeat it
 
     [Fact]
     public void ResumingFromACheckpointEndsWithTheSameWeights()
@@ -97,6 +98,77 @@ public class VlmTrainingTests
         var metrics = MetricsLog.ReadAll(Path.Combine(split, "metrics.jsonl"));
         Assert.Equal([1L, 2, 3, 4], metrics.Select(m => m["step"].GetInt64()));
         Assert.Throws<ArgumentException>(() => VlmTrainer.Run(TinyRun(6), split, resume: true, NullProgress.Instance, TextWriter.Null));
+    }
+
+    [Fact]
+    public void DenseWarmupLabelsNameEachObjectOnTheCellsItsBoxCoversAndAtItsCentreCell()
+    {
+        var prompt = ShapesPromptParser.Parse("a photo of a red circle and a blue square");
+        var scene = new ShapesScene(prompt, new Rgb(220, 220, 220),
+        [
+            new SceneObject("circle", "red", new Rgb(215, 38, 38), X0: 2, Y0: 2, Side: 12),       // box [2,14)²: centre (8, 8)
+            new SceneObject("square", "blue", new Rgb(35, 75, 215), X0: 40, Y0: 20, Side: 20),   // box [40,60)×[20,40): centre (50, 30)
+        ]);
+        var (shape, color, centre) = VisionWarmup.DenseLabels(scene, grid: 8, canvas: 64);
+        // circle: cell (0,0) is covered 6×6 = 36 ≥ 16 px²; cells (0,1), (1,0), (1,1) too (6×6 each); centre (8,8) → cell (1,1)
+        Assert.Equal(1 + 0, shape[0]);
+        Assert.Equal(1 + 0, color[0]);
+        Assert.Equal(1 + 0, shape[1 * 8 + 1]);
+        Assert.Equal(1, centre[1 * 8 + 1]);
+        Assert.Equal(0, centre[0]);
+        // square: columns 5..7 (x 40..60), rows 2..4 (y 20..40); cell (row 2, col 7) covers x 56..60 → 4×4 = 16 px² = a quarter
+        Assert.Equal(1 + 1, shape[2 * 8 + 5]);
+        Assert.Equal(1 + 4, color[2 * 8 + 5]);
+        Assert.Equal(1 + 1, shape[2 * 8 + 7]);
+        Assert.Equal(0, shape[5 * 8 + 5]);                                        // y 40..48: below the box
+        Assert.Equal(1, centre[3 * 8 + 6]);                                       // (50, 30) → row 3, col 6
+        Assert.Equal(2, centre.Sum());
+        Assert.Equal(0, shape[7 * 8 + 0]);
+        Assert.Equal(0, color[7 * 8 + 0]);
+    }
+
+    [Fact]
+    public void TheVisionWarmupTrainsOnlyTheVisionTowerAndProjectorAndIsReproducible()
+    {
+        InternVlModel Warm()
+        {
+            var seed = new VgtSeed(11);
+            using var g = seed.TorchGenerator("init");
+            var m = new InternVlModel(Tiny64(64), generator: g);
+            VlmTrainer.InitialiseForScratchTraining(m, g);
+            VisionWarmup.Run(m, new VlmVisionWarmupConfig(Steps: 3, Lr: 1e-3, BatchSize: 2), seed, null, NullProgress.Instance, TextWriter.Null);
+            return m;
+        }
+        using var a = Warm();
+        using var b = Warm();
+        var seed0 = new VgtSeed(11);
+        using var g0 = seed0.TorchGenerator("init");
+        using var fresh = new InternVlModel(Tiny64(64), generator: g0);
+        VlmTrainer.InitialiseForScratchTraining(fresh, g0);
+        var sa = a.state_dict();
+        var sb = b.state_dict();
+        var s0 = fresh.state_dict();
+        Assert.All(sa.Keys, k => Assert.True(sa[k].eq(sb[k]).all().item<bool>(), k));
+        Assert.False(sa["vision_model.encoder.layers.0.attn.qkv.weight"].eq(s0["vision_model.encoder.layers.0.attn.qkv.weight"]).all().item<bool>());
+        Assert.False(sa["mlp1.1.weight"].eq(s0["mlp1.1.weight"]).all().item<bool>());
+        Assert.True(sa["language_model.model.embed_tokens.weight"].eq(s0["language_model.model.embed_tokens.weight"]).all().item<bool>());
+        Assert.Throws<ConfigValidationException>(() => new VlmVisionWarmupConfig(Steps: -1).Validate());
+    }
+
+    [Fact]
+    public void TheSinCosPositionTableIsMaesLayout()
+    {
+        using var t = VlmTrainer.SinCosPositions(1 + 4 * 4, 8);                  // g = 4, D = 8: q = 2 channels per block
+        Assert.Equal(new long[] { 1, 17, 8 }, t.shape);
+        Assert.True(t[0, 0].abs().sum().item<float>() == 0);                      // class token row
+        // cell (y = 1, x = 2), i = 0 (ω = 1): sin 1, cos 1, sin 2, cos 2
+        var row = t[0, 1 + 1 * 4 + 2].data<float>().ToArray();
+        Assert.Equal(Math.Sin(1), row[0], 6);
+        Assert.Equal(Math.Cos(1), row[2], 6);
+        Assert.Equal(Math.Sin(2), row[4], 6);
+        Assert.Equal(Math.Cos(2), row[6], 6);
+        Assert.Equal(Math.Sin(1 * Math.Pow(10000, -0.5)), row[1], 6);            // i = 1: ω = 10000^(−1/2)
+        Assert.Throws<ArgumentException>(() => VlmTrainer.SinCosPositions(11, 8));
     }
 
     [Fact]
