@@ -7,7 +7,10 @@ using Vgt.Training;
 
 namespace Vgt.Cli.Commands;
 
-/// <summary>`vgt train vgt --config FILE [--out RUN] [--resume] [--export DIR]`: VGT-AR training (resumable).</summary>
+/// <summary>
+/// `vgt train vgt --config FILE [--out RUN] [--resume] [--export DIR]`: VGT-AR training (resumable). At the end it writes the
+/// generator (DIR, default RUN/generator) and, with an InternVL init_from, RUN/vlm (the VLM with the tuned LLM).
+/// </summary>
 public static class TrainVgtCommand
 {
     public static Command Build()
@@ -52,7 +55,13 @@ public static class TrainVgtCommand
         using var metrics = new MetricsLog(Path.Combine(run, "metrics.jsonl"));
         var summary = trainer.Train(metrics, stopAt);
         Report(summary, run);
-        if (trainer.Step >= trainer.Config.Optim.Steps) Export(trainer, export ?? Path.Combine(run, "generator"), name, configPath, summary);
+        if (trainer.Step >= trainer.Config.Optim.Steps)
+        {
+            Export(trainer, export ?? Path.Combine(run, "generator"), name, configPath, summary);
+            var vlm = Path.Combine(run, "vlm");
+            if (trainer.ExportVlm(vlm))
+                Console.WriteLine($"exported the tuned VLM (init_from's vision tower + mlp1 + this LLM) → {Path.GetFullPath(vlm)} (measure: vgt eval vlm --model {vlm})");
+        }
         else Console.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
         return 0;
     }
