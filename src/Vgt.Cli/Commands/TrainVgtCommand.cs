@@ -93,6 +93,9 @@ public static class TrainVgtCommand
         sb.AppendLine($"| data | Shapes World train split, {c.Data.Scenes} scenes from seed {c.Data.FirstSceneSeed}, {c.Data.ImageSize} px, caption dropout {c.CaptionDropout}, permutation {c.Permutation} |");
         sb.AppendLine(string.Format(inv, "| optimisation | AdamW lr {0} → {1}, warm-up {2}, wd {3}, betas ({4}, {5}), clip {6}, batch {7}, {8} steps |",
             c.Optim.Lr, c.Optim.EndLr, c.Optim.WarmupSteps, c.Optim.WeightDecay, c.Optim.Beta1, c.Optim.Beta2, c.Optim.GradClip, c.Optim.BatchSize, t.Step));
+        if (c.Understanding.Every > 0)
+            sb.AppendLine(string.Format(inv, "| understanding mix | every {0}th step + {1} × LM loss on {2} Shapes World QA images (frozen vision tower + mlp1 of {3}) |",
+                c.Understanding.Every, c.Understanding.LossWeight, c.Understanding.Images, c.InitFrom));
         sb.AppendLine(string.Format(inv, "| EMA | decay {0} from step {1} (weights in model.safetensors are the EMA) |", c.Ema.Decay, c.Ema.StartStep));
         sb.AppendLine(string.Format(inv, "| training time | {0:0.0} min of steps ({1} threads) |", s.TrainSeconds / 60, TorchSharp.torch.get_num_threads()));
         sb.AppendLine(string.Format(inv, "| final loss | {0:0.0000} (train){1} |", s.LastLoss,

@@ -25,7 +25,8 @@ public sealed record QueryArTrainSummary(long StartStep, long EndStep, double La
 /// loss (<see cref="QueryArLoss"/>), AdamW with the reference decay rule, warm-up + cosine, gradient clipping, EMA,
 /// and resumable checkpoints. Every random draw of step s comes from streams named after s (data order per epoch,
 /// caption dropout, permutation, noise, t), so a resumed run reproduces the uninterrupted one bit for bit.
-/// Run folder: checkpoints/, metrics.jsonl, latents.safetensors, config.json.
+/// With <c>understanding.every = n</c> every n-th step also adds an understanding LM loss (<see cref="QueryArUnderstanding"/>).
+/// Run folder: checkpoints/, metrics.jsonl, latents.safetensors, config.json (and RUN/vlm from <see cref="ExportVlm"/>).
 /// </summary>
 public sealed class QueryArTrainer : IDisposable
 {

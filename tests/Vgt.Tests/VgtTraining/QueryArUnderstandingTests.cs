@@ -171,10 +171,28 @@ public sealed class QueryArUnderstandingTests : IDisposable
         }
         Assert.False(Same(o["language_model.model.layers.0.self_attn.q_proj.weight"], tuned.Model.state_dict()["language_model.model.layers.0.self_attn.q_proj.weight"]));
 
+        // `vgt eval vlm` measures the exported RUN/vlm and VLM + --llm-from GENERATOR alike: the same answers, item for item.
+        string Eval(string name, params string[] extra)
+        {
+            var report = Path.Combine(root, name + ".json");
+            var (code, stdout, stderr) = Cli.CliRunner.Run(["eval", "vlm", .. extra, "--questions", "6", "--captions", "2", "--batch-size", "8", "--threads", "2", "--report", report]);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("| questions | 6 |", stdout);
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(report));
+            var r = doc.RootElement;
+            return $"{r.GetProperty("question_accuracy").GetDouble()} {r.GetProperty("caption_accuracy").GetDouble()} {r.GetProperty("misses").GetRawText()}";
+        }
+        var viaExport = Eval("export", "--model", tunedDir);
+        Assert.Equal(viaExport, Eval("llm-from", "--model", vlm, "--llm-from", generatorDir));
+        Assert.NotEqual(viaExport, Eval("untuned", "--model", vlm));
+
         // A generator whose LLM has another shape (TinyVgt: 1,024-id vocabulary) is refused, naming the first mismatch.
         var other = TinyVgt.Generator(Path.Combine(root, "other"));
         var e = Assert.Throws<InvalidDataException>(() => TunedVlm.Load(vlm, other));
         Assert.Contains($"lmm.language_model.model.embed_tokens.weight is [1024, 32], the VLM's language_model.model.embed_tokens.weight is [{VlmTestKit.Tokenizer.VocabSize}, 32]", e.Message);
         Assert.Throws<FileNotFoundException>(() => TunedVlm.Load(vlm, root));
+        var (code, stdout, stderr) = Cli.CliRunner.Run("eval", "vlm", "--model", vlm, "--llm-from", other, "--questions", "1", "--captions", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("embed_tokens.weight is [1024, 32]", stdout + stderr);
     }
 }
