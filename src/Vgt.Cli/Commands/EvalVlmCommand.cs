@@ -3,10 +3,11 @@ using System.Text.Json;
 using Vgt.Evaluation;
 using Vgt.IO;
 using Vgt.Runtime;
+using Vgt.Training;
 
 namespace Vgt.Cli.Commands;
 
-/// <summary>`vgt eval vlm [--model DIR]`: exact-match accuracy on the fixed held-out Shapes World set.</summary>
+/// <summary>`vgt eval vlm [--model DIR] [--llm-from GENERATOR]`: exact-match accuracy on the fixed held-out Shapes World set.</summary>
 public static class EvalVlmCommand
 {
     public static Command Build()
@@ -19,15 +20,22 @@ public static class EvalVlmCommand
         var first = new Option<long>("--first-scene-seed") { Description = "Test-split scenes are taken from this scene seed upwards.", DefaultValueFactory = _ => defaults.FirstSceneSeed };
         var batch = new Option<int>("--batch-size") { Description = "Prompts decoded together.", DefaultValueFactory = _ => defaults.BatchSize };
         var report = new Option<string?>("--report") { Description = "Also write the full report (scores, options, misses) as JSON here." };
+        var llmFrom = new Option<string?>("--llm-from")
+        {
+            Description = "A VGT generator (name under models/ or directory): evaluate --model's vision tower, mlp1 and tokenizer with this generator's tuned LLM (understanding after tuning).",
+        };
         var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => 2 };
         var cmd = new Command("vlm", "Exact-match accuracy on held-out Shapes World questions and captions (greedy decoding, fixed seeds).")
-            { model, questions, captions, seed, first, batch, report, threads };
+            { model, llmFrom, questions, captions, seed, first, batch, report, threads };
         cmd.SetAction(parse =>
         {
             TorchRuntime.Initialise(parse.GetValue(threads));
             var options = new VlmEvalOptions(parse.GetValue(questions), parse.GetValue(captions), parse.GetValue(seed), parse.GetValue(first), parse.GetValue(batch));
             options.Validate();
-            using var chat = UnderstandCommand.LoadModel(parse.GetValue(model)!);
+            using var chat = parse.GetValue(llmFrom) is { } generator
+                ? TunedVlm.Load(ModelCatalog.Resolve(parse.GetValue(model)!), ModelCatalog.Resolve(generator))
+                : UnderstandCommand.LoadModel(parse.GetValue(model)!);
+            if (parse.GetValue(llmFrom) is { } g) Console.WriteLine($"model: vision tower, mlp1 and tokenizer of {parse.GetValue(model)}, LLM of the generator {g}");
             var result = VlmEvaluation.Run(chat, options, ConsoleProgress.Create());
             Console.WriteLine(FormattableString.Invariant(
                 $"held-out set: seed {options.Seed}, test-split scenes from {options.FirstSceneSeed}, {result.QuestionCount} questions, {result.CaptionCount} captions; {result.Seconds:F0} s"));

@@ -7,7 +7,10 @@ using Vgt.Training;
 
 namespace Vgt.Cli.Commands;
 
-/// <summary>`vgt train vgt --config FILE [--out RUN] [--resume] [--export DIR]`: VGT-AR training (resumable).</summary>
+/// <summary>
+/// `vgt train vgt --config FILE [--out RUN] [--resume] [--export DIR]`: VGT-AR training (resumable). At the end it writes the
+/// generator (DIR, default RUN/generator) and, with an InternVL init_from, RUN/vlm (the VLM with the tuned LLM).
+/// </summary>
 public static class TrainVgtCommand
 {
     public static Command Build()
@@ -52,7 +55,13 @@ public static class TrainVgtCommand
         using var metrics = new MetricsLog(Path.Combine(run, "metrics.jsonl"));
         var summary = trainer.Train(metrics, stopAt);
         Report(summary, run);
-        if (trainer.Step >= trainer.Config.Optim.Steps) Export(trainer, export ?? Path.Combine(run, "generator"), name, configPath, summary);
+        if (trainer.Step >= trainer.Config.Optim.Steps)
+        {
+            Export(trainer, export ?? Path.Combine(run, "generator"), name, configPath, summary);
+            var vlm = Path.Combine(run, "vlm");
+            if (trainer.ExportVlm(vlm))
+                Console.WriteLine($"exported the tuned VLM (init_from's vision tower + mlp1 + this LLM) → {Path.GetFullPath(vlm)} (measure: vgt eval vlm --model {vlm})");
+        }
         else Console.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
         return 0;
     }
@@ -84,6 +93,9 @@ public static class TrainVgtCommand
         sb.AppendLine($"| data | Shapes World train split, {c.Data.Scenes} scenes from seed {c.Data.FirstSceneSeed}, {c.Data.ImageSize} px, caption dropout {c.CaptionDropout}, permutation {c.Permutation} |");
         sb.AppendLine(string.Format(inv, "| optimisation | AdamW lr {0} → {1}, warm-up {2}, wd {3}, betas ({4}, {5}), clip {6}, batch {7}, {8} steps |",
             c.Optim.Lr, c.Optim.EndLr, c.Optim.WarmupSteps, c.Optim.WeightDecay, c.Optim.Beta1, c.Optim.Beta2, c.Optim.GradClip, c.Optim.BatchSize, t.Step));
+        if (c.Understanding.Every > 0)
+            sb.AppendLine(string.Format(inv, "| understanding mix | every {0}th step + {1} × LM loss on {2} Shapes World QA images (frozen vision tower + mlp1 of {3}) |",
+                c.Understanding.Every, c.Understanding.LossWeight, c.Understanding.Images, c.InitFrom));
         sb.AppendLine(string.Format(inv, "| EMA | decay {0} from step {1} (weights in model.safetensors are the EMA) |", c.Ema.Decay, c.Ema.StartStep));
         sb.AppendLine(string.Format(inv, "| training time | {0:0.0} min of steps ({1} threads) |", s.TrainSeconds / 60, TorchSharp.torch.get_num_threads()));
         sb.AppendLine(string.Format(inv, "| final loss | {0:0.0000} (train){1} |", s.LastLoss,

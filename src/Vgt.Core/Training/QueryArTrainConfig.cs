@@ -82,21 +82,39 @@ public sealed record QueryArEmaConfig : IValidatable
 }
 
 /// <summary>
-/// Understanding batches mixed into VGT training so the LLM stays a unified VLM: every <see cref="Every"/>-th step is a
-/// Shapes World question-answering batch (LM loss on the answers) through the VLM's vision tower and LM head.
+/// Understanding batches mixed into VGT training so the LLM stays a unified VLM (see <see cref="QueryArUnderstanding"/>):
+/// every <see cref="Every"/>-th step (step s with s mod every = every − 1) adds <see cref="LossWeight"/> × the LM loss of a
+/// packed Shapes World question-answering batch, through the VLM's frozen vision tower + mlp1 (from init_from), the
+/// generator's decoder and the tied LM head, to that step's generation loss. Needs init_from.
 /// </summary>
 public sealed record QueryArUnderstandingConfig : IValidatable
 {
-    /// <summary>0 = off; n = every n-th step is an understanding batch.</summary>
+    /// <summary>0 = off; n = every n-th step also trains on an understanding batch.</summary>
     public int Every { get; init; }
 
     /// <summary>Weight of the understanding LM loss.</summary>
     public double LossWeight { get; init; } = 1.0;
 
+    /// <summary>Scenes (images) per understanding batch.</summary>
+    public int Images { get; init; } = 8;
+
+    /// <summary>Most question–answer segments packed after each image (the caption counts as one), as in shapes-vlm training.</summary>
+    public int SegmentsPerImage { get; init; } = 6;
+
+    /// <summary>Probability that an image's segments include the caption task.</summary>
+    public double CaptionFraction { get; init; } = 0.35;
+
+    /// <summary>Scene categories of the understanding batches (GenEval tags → weights); null = uniform.</summary>
+    public IReadOnlyDictionary<string, double>? CategoryWeights { get; init; }
+
     public void Validate()
     {
         ConfigValidationException.Require(Every >= 0, "understanding.every", $"must be ≥ 0, got {Every}");
         ConfigValidationException.Require(LossWeight > 0 && double.IsFinite(LossWeight), "understanding.loss_weight", $"must be finite and > 0, got {LossWeight}");
+        ConfigValidationException.Require(Images >= 1, "understanding.images", $"must be ≥ 1, got {Images}");
+        ConfigValidationException.Require(SegmentsPerImage >= 1, "understanding.segments_per_image", $"must be ≥ 1, got {SegmentsPerImage}");
+        ConfigValidationException.Require(CaptionFraction is >= 0 and <= 1, "understanding.caption_fraction", $"must be in [0, 1], got {CaptionFraction}");
+        new ShapesDatasetOptions(CategoryWeights: CategoryWeights).Validate();
     }
 }
 
@@ -172,6 +190,8 @@ public sealed record QueryArTrainConfig : IValidatable
         ConfigValidationException.Require(CaptionDropout is >= 0 and <= 1, "caption_dropout", $"must be in [0, 1], got {CaptionDropout}");
         ConfigValidationException.Require(!string.IsNullOrWhiteSpace(Ae), "ae", "must name the frozen AE directory");
         ConfigValidationException.Require(InitFrom is not null || Tokenizer is not null, "tokenizer", "is needed when init_from is not given");
+        ConfigValidationException.Require(Understanding.Every == 0 || InitFrom is not null, "understanding.every",
+            $"is {Understanding.Every}, which needs init_from: the understanding batches run through the VLM's vision tower and mlp1");
         ConfigValidationException.Require(Model.RepaLossWeight == 0, "model.repa_loss_weight", "REPA needs DINOv3 features, which this trainer does not compute; set 0");
     }
 }

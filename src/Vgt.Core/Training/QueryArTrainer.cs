@@ -7,6 +7,7 @@ using Vgt.Checkpoints;
 using Vgt.Config;
 using Vgt.Data.ShapesWorld;
 using Vgt.Logging;
+using Vgt.Models.InternVl;
 using Vgt.Models.QueryAr;
 using Vgt.Pipelines;
 using Vgt.Runtime;
@@ -24,7 +25,8 @@ public sealed record QueryArTrainSummary(long StartStep, long EndStep, double La
 /// loss (<see cref="QueryArLoss"/>), AdamW with the reference decay rule, warm-up + cosine, gradient clipping, EMA,
 /// and resumable checkpoints. Every random draw of step s comes from streams named after s (data order per epoch,
 /// caption dropout, permutation, noise, t), so a resumed run reproduces the uninterrupted one bit for bit.
-/// Run folder: checkpoints/, metrics.jsonl, latents.safetensors, config.json.
+/// With <c>understanding.every = n</c> every n-th step also adds an understanding LM loss (<see cref="QueryArUnderstanding"/>).
+/// Run folder: checkpoints/, metrics.jsonl, latents.safetensors, config.json (and RUN/vlm from <see cref="ExportVlm"/>).
 /// </summary>
 public sealed class QueryArTrainer : IDisposable
 {
@@ -51,6 +53,12 @@ public sealed class QueryArTrainer : IDisposable
     public TrainingCheckpoints Checkpoints { get; }
     public QueryArTrainConfig Config => config;
 
+    /// <summary>The understanding mix (null when understanding.every = 0).</summary>
+    public QueryArUnderstanding? Understanding { get; }
+
+    /// <summary>(LM loss, token accuracy) of the last step's understanding batch; null when that step had none.</summary>
+    public (double Loss, double Accuracy)? LastUnderstanding { get; private set; }
+
     /// <summary>Steps completed (the next step to run).</summary>
     public long Step { get; private set; }
 
@@ -63,9 +71,6 @@ public sealed class QueryArTrainer : IDisposable
     public QueryArTrainer(QueryArTrainConfig config, string runDirectory, IProgressFactory? progress = null, TextWriter? log = null)
     {
         config.Validate();
-        if (config.Understanding.Every > 0)
-            throw new NotSupportedException("understanding.every > 0 (mixing Shapes World QA batches) needs the shapes-vlm chat model " +
-                "(vision tower, chat template and QA data, branch vlmchat); it is not available in this build. Set understanding.every = 0.");
         this.config = config;
         runDir = runDirectory;
         this.progress = progress ?? NullProgress.Instance;
@@ -92,6 +97,12 @@ public sealed class QueryArTrainer : IDisposable
 
         Model = new QueryArModel(mc, seed.TorchGenerator("init"));
         if (config.InitFrom is { } vlm) InitLlmFromVlm(Model, ModelCatalog.Resolve(vlm), this.log);
+        if (config.Understanding.Every > 0)
+        {
+            Understanding = new QueryArUnderstanding(ModelCatalog.Resolve(config.InitFrom!), config.Understanding, seed, Tokenizer);
+            this.log.WriteLine($"understanding: every {config.Understanding.Every}th step adds {config.Understanding.LossWeight} × the LM loss of " +
+                $"{config.Understanding.Images} Shapes World images (vision tower + mlp1 of {Understanding.VlmDirectory}, frozen)");
+        }
         Model.train();
 
         prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens, config.Truncation);
@@ -246,7 +257,10 @@ public sealed class QueryArTrainer : IDisposable
         return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]));
     }
 
-    /// <summary>One optimiser step (index <see cref="Step"/>); returns (loss, grad norm, lr).</summary>
+    /// <summary>
+    /// One optimiser step (index <see cref="Step"/>); returns (generation loss, grad norm, lr). On an understanding step the
+    /// gradient is that of generation loss + loss_weight × understanding loss (see <see cref="LastUnderstanding"/>).
+    /// </summary>
     public (double Loss, double GradNorm, double Lr) TrainStep()
     {
         using var scope = NewDisposeScope();
@@ -257,7 +271,15 @@ public sealed class QueryArTrainer : IDisposable
         Model.train();
         optimizer.zero_grad();
         var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions);
-        result.Loss.backward();
+        var total = result.Loss;
+        LastUnderstanding = null;
+        if (Understanding is { } u && u.IsStep(s))
+        {
+            var (uLoss, uAcc) = u.Loss(Model, s);
+            total = total + config.Understanding.LossWeight * uLoss;
+            LastUnderstanding = (uLoss.item<float>(), uAcc.item<float>());
+        }
+        total.backward();
         double norm = config.Optim.GradClip > 0
             ? nn.utils.clip_grad_norm_(trainable, config.Optim.GradClip)
             : double.NaN;
@@ -297,6 +319,8 @@ public sealed class QueryArTrainer : IDisposable
         double lastLoss = double.NaN;
         double? lastVal = null;
         ConfigJson.Save(config, Path.Combine(runDir, "config.json"));
+        double uLossSum = 0, uAccSum = 0;
+        int uCount = 0;
         using var bar = progress.Start("train vgt", Math.Max(0, end - start));
         while (Step < end && !Cancellation.IsCancellationRequested)
         {
@@ -306,12 +330,26 @@ public sealed class QueryArTrainer : IDisposable
             TrainSeconds += dt;
             lastLoss = loss;
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss became {loss} at step {Step}; lower optim.lr or check the data");
+            if (LastUnderstanding is { } un)
+            {
+                if (!double.IsFinite(un.Loss)) throw new InvalidOperationException($"the understanding loss became {un.Loss} at step {Step}; lower optim.lr or understanding.loss_weight");
+                (uLossSum, uAccSum, uCount) = (uLossSum + un.Loss, uAccSum + un.Accuracy, uCount + 1);
+            }
             bar.Advance(1, $"loss {loss:0.0000}");
             if (Step % config.Run.LogEvery == 0 || Step == total)
             {
-                metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["loss"] = loss, ["grad_norm"] = norm, ["lr"] = lr, ["sec_per_step"] = dt });
-                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0}/{1} loss {2:0.00000} grad_norm {3:0.000} lr {4:0.000e0} {5:0.00} s/step",
-                    Step, total, loss, norm, lr, dt));
+                // understanding_*: means over the understanding steps since the previous row (absent when there were none)
+                var row = new Dictionary<string, object?> { ["step"] = Step, ["loss"] = loss, ["grad_norm"] = norm, ["lr"] = lr, ["sec_per_step"] = dt };
+                string extra = "";
+                if (uCount > 0)
+                {
+                    (row["understanding_loss"], row["understanding_accuracy"], row["understanding_steps"]) = (uLossSum / uCount, uAccSum / uCount, uCount);
+                    extra = string.Format(CultureInfo.InvariantCulture, " understanding loss {0:0.00000} acc {1:0.000}", uLossSum / uCount, uAccSum / uCount);
+                    (uLossSum, uAccSum, uCount) = (0, 0, 0);
+                }
+                metrics?.Write(row);
+                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0}/{1} loss {2:0.00000} grad_norm {3:0.000} lr {4:0.000e0} {5:0.00} s/step{6}",
+                    Step, total, loss, norm, lr, dt, extra));
             }
             if (config.Run.EvalEvery > 0 && (Step % config.Run.EvalEvery == 0 || Step == total))
             {
@@ -352,8 +390,34 @@ public sealed class QueryArTrainer : IDisposable
         VgtGenerator.Save(directory, gc, Model, Tokenizer, AeDirectory, Ema.StateDict(), readme);
     }
 
+    /// <summary>
+    /// "Understanding after tuning": writes an InternVL directory (<see cref="InternVlChatModel.Load"/> reads it) made of
+    /// init_from's vision tower, mlp1, config and tokenizer with this run's tuned LLM, the same EMA weights
+    /// <see cref="Export"/> ships (see <see cref="TunedVlm"/>). Returns false (and writes nothing) without init_from or when
+    /// init_from is not an InternVL directory (no config.json).
+    /// </summary>
+    public bool ExportVlm(string directory)
+    {
+        if (config.InitFrom is null) return false;
+        var vlmDir = ModelCatalog.Resolve(config.InitFrom);
+        if (!File.Exists(Path.Combine(vlmDir, "config.json"))) return false;
+        var ema = Ema.StateDict();
+        var state = Model.state_dict().ToDictionary(kv => kv.Key, kv => ema.TryGetValue(kv.Key, out var e) ? e : kv.Value);   // as Export writes
+        var meta = new Dictionary<string, string>
+        {
+            ["vlm"] = config.InitFrom,
+            ["llm"] = "VGT-AR tuned (EMA)",
+            ["steps"] = Step.ToString(CultureInfo.InvariantCulture),
+            ["understanding_every"] = config.Understanding.Every.ToString(CultureInfo.InvariantCulture),
+        };
+        TunedVlm.Write(vlmDir, state, Tokenizer, directory, meta);
+        log.WriteLine($"exported the tuned VLM → {directory} (measure with: vgt eval vlm --model {directory})");
+        return true;
+    }
+
     public void Dispose()
     {
+        Understanding?.Dispose();
         cache?.Dispose();
         Ema.Dispose();
         optimizer.Dispose();

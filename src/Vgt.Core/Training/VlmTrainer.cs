@@ -33,15 +33,26 @@ public static class VlmTrainer
     public static (Tensor Loss, Tensor Accuracy) Loss(InternVlModel model, VlmBatch batch, int imageContextId)
     {
         using var scope = NewDisposeScope();
-        var llm = model.LanguageModel.Model;
         var features = model.ExtractFeature(batch.Pixels);                                  // [B, N', D]
-        var h = model.EmbedWithImages(batch.InputIds, features, imageContextId);            // [B, T, D]
+        var (loss, accuracy) = Loss(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, imageContextId);
+        return (loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The same loss for any decoder + LM head given the image tokens (<paramref name="imageTokens"/> [B, N', D], e.g.
+    /// from a frozen vision tower): what VGT training's understanding mix uses with the generator's own decoder and the
+    /// tied embedding as head. <paramref name="lmHead"/>: hidden [N, D] → logits [N, V].
+    /// </summary>
+    public static (Tensor Loss, Tensor Accuracy) Loss(Models.Qwen2.Qwen2Model llm, Func<Tensor, Tensor> lmHead, Tensor imageTokens, VlmBatch batch, int imageContextId)
+    {
+        using var scope = NewDisposeScope();
+        var h = InternVlModel.EmbedWithImages(llm, batch.InputIds, imageTokens, imageContextId);   // [B, T, D]
         var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
         for (int i = 0; i < llm.Config.NumHiddenLayers; i++) h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
         h = FinalNorm(llm).forward(h);                                                      // [B, T, D]
         var supervised = batch.Labels.ne(VlmBatchBuilder.IgnoreIndex);                       // [B, T]
         var targets = batch.Labels[supervised];                                              // [N]
-        var logits = model.LanguageModel.Logits(h[supervised]);                              // [N, V]
+        var logits = lmHead(h[supervised]);                                                  // [N, V]
         var loss = nn.functional.cross_entropy(logits, targets);
         var accuracy = logits.argmax(-1).eq(targets).to_type(ScalarType.Float32).mean();
         return (loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope());

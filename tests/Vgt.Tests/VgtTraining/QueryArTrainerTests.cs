@@ -97,8 +97,9 @@ public sealed class QueryArTrainerTests : IDisposable
         Assert.Contains("stride × latent patch size = 4", e1.Message);
         var e2 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { Data = config.Data with { ImageSize = 20 } }, Path.Combine(root, "r2")));
         Assert.Contains("5×5 token grid, larger than the metaquery grid 4×4", e2.Message);
-        var e3 = Assert.Throws<NotSupportedException>(() => new QueryArTrainer(config with { Understanding = new QueryArUnderstandingConfig { Every = 4 } }, Path.Combine(root, "r3")));
+        var e3 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { Understanding = new QueryArUnderstandingConfig { Every = 4 } }, Path.Combine(root, "r3")));
         Assert.Contains("understanding.every", e3.Message);
+        Assert.Contains("needs init_from", e3.Message);
         // the committed config parses and validates
         var shipped = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "configs", "shapes-vgt.json");
         var parsed = ConfigJson.Load<QueryArTrainConfig>(shipped);

@@ -41,10 +41,17 @@ public sealed class InternVlModel : nn.Module
     /// inputIds [B,T] → embeddings [B,T,D] with the rows where inputIds == imageTokenId replaced, in row-major order,
     /// by the rows of imageTokens [*, N', D] (flattened). The counts must agree exactly.
     /// </summary>
-    public Tensor EmbedWithImages(Tensor inputIds, Tensor imageTokens, long imageTokenId)
+    public Tensor EmbedWithImages(Tensor inputIds, Tensor imageTokens, long imageTokenId) =>
+        EmbedWithImages(language_model.Model, inputIds, imageTokens, imageTokenId);
+
+    /// <summary>
+    /// The same with any decoder's embedding table (e.g. a VGT generator's tuned copy of the LLM fed by a frozen vision
+    /// tower): inputIds [B,T] → [B,T,D], image-context rows replaced by imageTokens [*, N', D] in row-major order.
+    /// </summary>
+    public static Tensor EmbedWithImages(Qwen2Model llm, Tensor inputIds, Tensor imageTokens, long imageTokenId)
     {
         using var scope = NewDisposeScope();
-        var embeds = language_model.Model.Embed(inputIds);                      // [B,T,D]
+        var embeds = llm.Embed(inputIds);                                       // [B,T,D]
         var selected = inputIds.eq(imageTokenId);                                // [B,T]
         long slots = selected.sum().item<long>();
         long d = embeds.shape[2];
