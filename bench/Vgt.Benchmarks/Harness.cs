@@ -31,6 +31,13 @@ public static class Harness
         return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>CPU time (user + sys) this process has used so far, in seconds: steadier than wall time on a shared machine.</summary>
+    public static double CpuSeconds() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
+    /// <summary>The 1-minute load average; NaN where /proc is absent.</summary>
+    public static double LoadAverage() =>
+        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;
+
     public static string Machine() =>
         $"{Environment.ProcessorCount} cores, TorchSharp threads {TorchSharp.torch.get_num_threads()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
 

@@ -32,14 +32,16 @@ public static class InternVl3Bench
     static int Run(InternVlConfig config, string name, string[] args)
     {
         int newTokens = args.Length > 0 ? int.Parse(args[0]) : 32;
-        Vgt.Runtime.TorchRuntime.Initialise(2);
-        double gflops = MatmulFloor.MeasureGflops(1024);
+        const int threads = 2;
+        Vgt.Runtime.TorchRuntime.Initialise(threads);
+        var (gflops, cpuGflops) = MatmulFloor.Measure(1024);
         double load = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
 
         var clock = Stopwatch.StartNew();
+        var cpu = Harness.CpuSeconds();
         using var chat = InternVlChatModel.CreateRandom(config, SyntheticTokenizer(), seed: 0);
         chat.Model.eval();
-        double buildSeconds = clock.Elapsed.TotalSeconds;
+        double buildSeconds = clock.Elapsed.TotalSeconds, buildCpu = Harness.CpuSeconds() - cpu;
         double rssAfterBuild = Harness.PeakRssMiB();
 
         // A realistic prompt: system turn (~40 tokens in the real vocabulary), the image, a short question.
@@ -53,20 +55,20 @@ public static class InternVl3Bench
         using var noGrad = no_grad();
         var image = rand(3, 448, 448, generator: new Generator(2)) * 2 - 1;     // [3,448,448] in [−1,1]
 
-        clock.Restart();
+        clock.Restart(); cpu = Harness.CpuSeconds();
         var pixels = chat.PreprocessImage(image).unsqueeze(0);                    // [1,3,448,448]
         var features = chat.Model.ExtractFeature(pixels);                         // [1,256,D]
-        double embedSeconds = clock.Elapsed.TotalSeconds;
+        double embedSeconds = clock.Elapsed.TotalSeconds, embedCpu = Harness.CpuSeconds() - cpu;
 
         var ids = tensor(prompt.Select(t => (long)t).ToArray()).unsqueeze(0);
         using var cache = chat.Model.LanguageModel.Model.NewCache();
-        clock.Restart();
+        clock.Restart(); cpu = Harness.CpuSeconds();
         var embeds = chat.Model.EmbedWithImages(ids, features, chat.ImageContextId);
         var hidden = chat.Model.LanguageModel.Model.Forward(embeds, cache: cache);
         var logits = chat.Model.LanguageModel.Logits(hidden.select(1, hidden.shape[1] - 1));   // [1,V]
-        double prefillSeconds = clock.Elapsed.TotalSeconds;
+        double prefillSeconds = clock.Elapsed.TotalSeconds, prefillCpu = Harness.CpuSeconds() - cpu;
 
-        clock.Restart();
+        clock.Restart(); cpu = Harness.CpuSeconds();
         var generated = new List<long>();
         for (int i = 0; i < newTokens; i++)
         {
@@ -78,12 +80,12 @@ public static class InternVl3Bench
             var h = chat.Model.LanguageModel.Model.Forward(e, cache: cache);
             logits = chat.Model.LanguageModel.Logits(h.select(1, 0)).MoveToOuterDisposeScope();
         }
-        double decodeSeconds = clock.Elapsed.TotalSeconds;
+        double decodeSeconds = clock.Elapsed.TotalSeconds, decodeCpu = Harness.CpuSeconds() - cpu;
 
         // End to end through the public API (same work: image, prefill, 32 greedy tokens).
-        clock.Restart();
+        clock.Restart(); cpu = Harness.CpuSeconds();
         var api = chat.GenerateIds([prompt], pixels, new GenerationOptions { MaxNewTokens = newTokens, StopTokenIds = [] });
-        double endToEnd = clock.Elapsed.TotalSeconds;
+        double endToEnd = clock.Elapsed.TotalSeconds, endToEndCpu = Harness.CpuSeconds() - cpu;
         bool same = api[0].Tokens.Select(t => (long)t).SequenceEqual(generated);
         double peak = Harness.PeakRssMiB();
 
@@ -100,19 +102,19 @@ public static class InternVl3Bench
         double decodeFlops = newTokens * (2.0 * llmBody + 2.0 * l.HiddenSize * l.VocabSize) + 4.0 * l.NumHiddenLayers * attnWidth * newTokens * (t + newTokens / 2.0);
         double weightsGiB = (config.ParameterCount() * 4.0) / (1L << 30);
 
-        string Row(string stage, double seconds, double flops) =>
-            $"| {stage} | {Harness.F(seconds, "0.00")} s | {Harness.F(flops / 1e9, "0.0")} GFLOP | {Harness.F(flops / 1e9 / gflops, "0.00")} s | {Harness.F(seconds / (flops / 1e9 / gflops), "0.0")}× |";
+        string Row(string stage, double seconds, double cpuSeconds, double flops) =>
+            $"| {stage} | {Harness.F(seconds, "0.00")} s | {Harness.F(cpuSeconds, "0.00")} s | {Harness.F(flops / 1e9, "0.0")} GFLOP | {Harness.F(flops / 1e9 / gflops, "0.00")} s | {Harness.F(seconds / (flops / 1e9 / gflops), "0.0")}× | {Harness.F(flops / 1e9 / cpuGflops, "0.00")} s | {Harness.F(cpuSeconds / (flops / 1e9 / cpuGflops), "0.0")}× |";
         Console.WriteLine($"### {name}: random weights, one 448×448 image, {t}-token prompt, {newTokens} greedy tokens (fp32)");
         Console.WriteLine();
-        Console.WriteLine("| stage | time | work | floor at the matmul rate | time / floor |");
-        Console.WriteLine("|---|---|---|---|---|");
-        Console.WriteLine($"| build (random init, {config.ParameterCount() / 1e6:0} M parameters, {Harness.F(weightsGiB, "0.00")} GiB fp32) | {Harness.F(buildSeconds, "0.0")} s | | | |");
-        Console.WriteLine(Row("embed image (InternViT-300M, 1025 tokens → shuffle → mlp1 → 256)", embedSeconds, visionFlops));
-        Console.WriteLine(Row($"prefill ({t} tokens)", prefillSeconds, prefillFlops));
-        Console.WriteLine(Row($"decode {newTokens} tokens with the KV cache ({Harness.F(decodeSeconds / newTokens * 1000, "0")} ms/token)", decodeSeconds, decodeFlops));
-        Console.WriteLine($"| end to end via GenerateIds (same tokens: {same}) | {Harness.F(endToEnd, "0.00")} s | | | |");
+        Console.WriteLine("| stage | wall | CPU (user+sys) | work | floor at the matmul rate | wall / floor | CPU floor | CPU / CPU floor |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| build (random init, {config.ParameterCount() / 1e6:0} M parameters, {Harness.F(weightsGiB, "0.00")} GiB fp32) | {Harness.F(buildSeconds, "0.0")} s | {Harness.F(buildCpu, "0.0")} s | | | | | |");
+        Console.WriteLine(Row("embed image (InternViT-300M, 1025 tokens → shuffle → mlp1 → 256)", embedSeconds, embedCpu, visionFlops));
+        Console.WriteLine(Row($"prefill ({t} tokens)", prefillSeconds, prefillCpu, prefillFlops));
+        Console.WriteLine(Row($"decode {newTokens} tokens with the KV cache ({Harness.F(decodeSeconds / newTokens * 1000, "0")} ms/token)", decodeSeconds, decodeCpu, decodeFlops));
+        Console.WriteLine($"| end to end via GenerateIds (same tokens: {same}) | {Harness.F(endToEnd, "0.00")} s | {Harness.F(endToEndCpu, "0.00")} s | | | | | |");
         Console.WriteLine();
-        Console.WriteLine($"Peak RSS {Harness.F(peak, "0")} MiB (after building: {Harness.F(rssAfterBuild, "0")} MiB). Matmul floor {Harness.F(gflops, "0.0")} GFLOP/s (1024³ fp32); 1-min load average at start {Harness.F(load, "0.0")}.");
+        Console.WriteLine($"Peak RSS {Harness.F(peak, "0")} MiB (after building: {Harness.F(rssAfterBuild, "0")} MiB). Matmul floor (1024³ fp32, measured at start): {Harness.F(gflops, "0.0")} GFLOP/s wall, {Harness.F(cpuGflops, "0.0")} GFLOP per CPU second; 1-min load average at start {Harness.F(load, "0.0")}, at end {Harness.F(Harness.LoadAverage(), "0.0")}.");
         Console.WriteLine($"{Harness.Machine()}; command: dotnet run --project bench/Vgt.Benchmarks -c Release -- {name}");
         return same ? 0 : 1;
     }

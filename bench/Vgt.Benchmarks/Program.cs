@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["vgtae-internvl3"] = VgtAeBench.Run,   // [--threads N]: real VGT-AE (InternVL3-1B + DC-AE), encode + decode 448 px
     ["internvl3-1b"] = InternVl3Bench.Run1B,
     ["internvl3-2b"] = InternVl3Bench.Run2B,
+    ["vgt-internvl3"] = VgtRealBench.Run,   // [--threads 2] [--parallel 16] [--steps 30]: real-size VGT-InternVL3 0.6B + DC-AE, one 448 px image
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
