@@ -73,6 +73,13 @@ public sealed record AeTrainConfig : IValidatable
     /// <summary>A diffusers AutoencoderDC checkpoint to initialise the decoder from.</summary>
     public string? DecoderInit { get; init; }
 
+    /// <summary>
+    /// Train the pixel decoder only (everything outside <c>decoder.*</c> frozen, requires_grad off). With
+    /// <see cref="InitFrom"/> this sharpens a finished AE's decoder while its latents stay bit-identical, so a generator
+    /// already trained on those latents stays valid.
+    /// </summary>
+    public bool TrainDecoderOnly { get; init; }
+
     public AeLossConfig Loss { get; init; } = AeLossConfig.Stage2;
     public AeOptimizerConfig Optimizer { get; init; } = new();
     public AeDataConfig Data { get; init; } = new();
@@ -118,6 +125,11 @@ public sealed record AeTrainConfig : IValidatable
             ConfigValidationException.Require(LpipsVgg16 is not null && LpipsLin is not null, "lpips_vgg16", "LPIPS needs lpips_vgg16 and lpips_lin weight files");
         if (Loss.PerceptualWeight > 0 && spec.ConvNext)
             ConfigValidationException.Require(ConvnextWeights is not null, "convnext_weights", "the ConvNeXt term needs convnext_weights");
+        if (TrainDecoderOnly)
+        {
+            ConfigValidationException.Require(InitFrom is not null, "train_decoder_only", "needs init_from (the AE whose encoder stays frozen)");
+            ConfigValidationException.Require(Loss.DistillWeight == 0, "loss.distill_weight", "must be 0 with train_decoder_only (the encoder is frozen)");
+        }
         if (Loss.DistillWeight > 0 && Model.Encoder == AeEncoderKind.Vlm)
             ConfigValidationException.Require(Model.Teacher, "model.teacher", "distill_weight > 0 needs the teacher");
     }

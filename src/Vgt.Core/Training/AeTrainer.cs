@@ -84,6 +84,9 @@ public sealed class AeTrainer
             log.WriteLine($"initialised from {dir}");
         }
         if (c.DecoderInit is not null) VgtAeModel.LoadDiffusersDecoder(ae, c.DecoderInit);
+        if (c.TrainDecoderOnly)
+            foreach (var (name, p) in ae.named_parameters())
+                if (!name.StartsWith("decoder.", StringComparison.Ordinal)) p.requires_grad = false;
         return ae;
     }
 

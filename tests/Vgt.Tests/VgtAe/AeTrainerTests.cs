@@ -75,6 +75,33 @@ public class AeTrainerTests : IDisposable
     }
 
     [Fact]
+    public void DecoderOnlyFineTuningKeepsTheEncoderAndItsLatentsBitIdentical()
+    {
+        var baseRun = new AeTrainer(Tiny("base")).Run();
+        var tune = Tiny("tune") with
+        {
+            InitFrom = baseRun.ExportDir,
+            TrainDecoderOnly = true,
+            Loss = Tiny("tune").Loss with { DistillWeight = 0 },
+            ExportDir = Path.Combine(root, "tuned"),
+        };
+        var tuned = new AeTrainer(tune).Run();
+        var a = Weights(baseRun.ExportDir);
+        var b = Weights(tuned.ExportDir);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        int changedDecoder = 0;
+        foreach (var (k, t) in a)
+        {
+            bool same = t.eq(b[k]).all().item<bool>();
+            if (k.StartsWith("decoder.", StringComparison.Ordinal)) { if (!same) changedDecoder++; }
+            else Assert.True(same, $"{k} changed although only the decoder trains");
+        }
+        Assert.True(changedDecoder > 0);
+        Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { TrainDecoderOnly = true }).Validate());   // no init_from
+        Assert.Throws<ConfigValidationException>(() => (tune with { Loss = tune.Loss with { DistillWeight = 0.1 } }).Validate());
+    }
+
+    [Fact]
     public void VlmTrainingDistillsToTheFrozenTeacherAndUsesItsFeaturesAsPerceptualTerm()
     {
         var config = new AeTrainConfig

@@ -1,4 +1,5 @@
 using Vgt.Data.ShapesWorld;
+using Vgt.Evaluation;
 using Vgt.Models.InternVl;
 using Vgt.Pipelines;
 
@@ -8,18 +9,6 @@ namespace Vgt.Tests.Vlm;
 public class ShippedModelTests
 {
     static string ModelDir => VlmTrainingTests.RepoFile("models", "shapes-vlm");
-
-    // (test-split scene seed, question, expected answer), from the fixed held-out set of `vgt eval vlm`
-    public static readonly TheoryData<long, string, string> Cases = new()
-    {
-        { 39, "how many circles are there?", "zero" },
-        { 105, "is the triangle below the diamond?", "no" },
-        { 109, "what shape is the green object?", "square" },
-        { 299, "what color is the circle?", "orange" },
-        { 488, "what color is the circle?", "blue" },
-        { 530, "what shape is the orange object?", "triangle" },
-        { 20744, "describe the image.", "a purple diamond" },
-    };
 
     [Fact]
     public void TheModelDirectoryHasEverythingAndLoadsCompletely()
@@ -34,18 +23,19 @@ public class ShippedModelTests
     }
 
     [Fact]
-    public void ItAnswersRenderedHeldOutScenes()
+    public void ItReadsShapesColoursAndCountsOfHeldOutScenes()
     {
-        var dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Test));
-        using var pipeline = UnderstandingPipeline.Load(ModelDir);
-        var requests = Cases.Select(c => (Seed: (long)c[0], Question: (string)c[1], Expected: (string)c[2])).ToList();
-        Assert.All(requests, r => Assert.Equal(ShapesSplit.Test, ShapesDataset.SplitOf(r.Seed)));
-        var answers = pipeline.Model.Generate(requests.Select(r => new ChatRequest(r.Question, [dataset.Get(r.Seed).ImageTensor()])).ToList(),
-            GenerationOptions.Greedy(48));
-        for (int i = 0; i < requests.Count; i++)
-        {
-            Assert.Equal(requests[i].Expected, answers[i].Text.Trim());
-            Assert.Equal(GenerationStop.StopToken, answers[i].Stop);
-        }
+        // The first 120 items of the fixed held-out set of `vgt eval vlm` plus 20 captions. The shipped model scores
+        // 0.99–1.00 on count/colour/shape and 0.80 on captions over the full set (models/shapes-vlm/README.md); relations
+        // are at the prior and are not asserted. The bounds leave room for a retrained model, not for a blind one
+        // (the shape-blind models before the vision warm-up scored 0.30 on shape and 0.11 on captions).
+        using var model = Vgt.Models.InternVl.InternVlChatModel.Load(ModelDir);
+        var report = VlmEvaluation.Run(model, new VlmEvalOptions(Questions: 120, Captions: 20));
+        double Accuracy(string task) => report.PerTask[task] is var (c, t) && t > 0 ? (double)c / t : double.NaN;
+        Assert.True(report.PerTask["Shape"].Total >= 10);
+        Assert.True(Accuracy("Shape") >= 0.9, $"shape {Accuracy("Shape")}");
+        Assert.True(Accuracy("Color") >= 0.9, $"color {Accuracy("Color")}");
+        Assert.True(Accuracy("Count") >= 0.9, $"count {Accuracy("Count")}");
+        Assert.True(report.CaptionAccuracy >= 0.6, $"captions {report.CaptionAccuracy}");
     }
 }
