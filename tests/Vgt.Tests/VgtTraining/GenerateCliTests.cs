@@ -54,6 +54,19 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
         Assert.Equal("2x2", GenerationParameters.FromPng(Out("grid.png"))!.Extras["Grid"]);
     }
 
+    [Fact]
+    public void TheShippedDefaultGeneratorNeedsNoModelOptionAndIsDeterministic()
+    {
+        // the README's main job: `vgt generate PROMPT -o out.png --seed S` with models/shapes-vgt
+        var (code, _, err) = CliRunner.Run("generate", "a photo of a red circle", "-o", Out("d1.png"), "--seed", "1");
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRunner.Run("generate", "a photo of a red circle", "-o", Out("d2.png"), "--seed", "1");
+        Assert.True(code == 0, err);
+        Assert.Equal(File.ReadAllBytes(Out("d1.png")), File.ReadAllBytes(Out("d2.png")));
+        var p = GenerationParameters.FromPng(Out("d1.png"))!;
+        Assert.Equal(("shapes-vgt", 64, 64, 1L), (p.ModelId, p.Width, p.Height, p.Seed));
+    }
+
     [Theory]
     [InlineData("limit is max_prompt_tokens = 64", "--long")]
     [InlineData("the prompt is empty", "--empty")]
