@@ -18,10 +18,14 @@ public static class Init
         using var _ = no_grad();
         t.normal_(0.0, std, generator);
         if (t.device_type == DeviceType.META) return;
+        // Explicit scalars that live to the end of the method: an implicit double → Scalar temporary can be finalised
+        // (and its native object freed) while lt/gt still use it, which CI hit once as a "toDouble" failure.
+        using var loScalar = lo.ToScalar();
+        using var hiScalar = hi.ToScalar();
         for (int round = 0; round < 100; round++)
         {
             using var scope = NewDisposeScope();
-            var outside = t.lt(lo).logical_or(t.gt(hi));
+            var outside = t.lt(loScalar).logical_or(t.gt(hiScalar));
             if (!outside.any().item<bool>()) return;
             t.copy_(where(outside, empty_like(t).normal_(0.0, std, generator), t));
         }
