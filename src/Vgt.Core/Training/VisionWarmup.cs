@@ -113,16 +113,8 @@ public static class VisionWarmup
         {
             using var scope = NewDisposeScope();
             var rng = seed.DotNetRandom($"vlm-vision-warmup/{step}");
-            var samples = new List<ShapesSample>(config.BatchSize);
-            while (samples.Count < config.BatchSize)
-            {
-                long s = rng.NextInt64(0, 1L << 40);
-                if (ShapesDataset.SplitOf(s) == ShapesSplit.Train) samples.Add(dataset.Get(s));
-            }
-            var images = stack(samples.Select(s => s.ImageTensor()).ToArray());                         // [B,3,64,64] in [−1,1]
-            if (images.shape[2] != imageSize)
-                images = Imaging.ImageTransforms.Resize(images, imageSize, imageSize, Imaging.ResizeFilter.Bicubic, antialias: true).clamp(-1, 1);
-            var pixels = ImageNetNormalize.FromSigned(images);
+            var samples = Enumerable.Range(0, config.BatchSize).Select(_ => dataset.Get(VlmBatchBuilder.DrawTrainScene(rng))).ToList();
+            var pixels = VlmBatchBuilder.Pixels(samples, imageSize);                                      // [B,3,S,S]
             var dense = samples.Select(s => DenseLabels(s.Scene, grid, ShapesVocabulary.CanvasSize)).ToList();
             var shapes = tensor(dense.SelectMany(d => d.Shape).ToArray());                             // [B·g²]
             var colors = tensor(dense.SelectMany(d => d.Color).ToArray());                             // [B·g²]

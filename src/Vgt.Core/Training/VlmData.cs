@@ -127,7 +127,7 @@ public sealed class VlmBatchBuilder
     }
 
     /// <summary>A train-split scene seed drawn from <paramref name="rng"/>.</summary>
-    static long DrawTrainScene(Random rng)
+    public static long DrawTrainScene(Random rng)
     {
         while (true)
         {
@@ -156,6 +156,24 @@ public sealed class VlmBatchBuilder
             list.Add((sample, chosen));
         }
         return list;
+    }
+
+    /// <summary>
+    /// The model's pixel input for rendered scenes: [B,3,S,S] ImageNet-normalised, resized (bicubic, antialiased) when the
+    /// model's image size S is not the canvas size. The caller owns the tensor.
+    /// </summary>
+    public static Tensor Pixels(IEnumerable<ShapesSample> samples, int imageSize)
+    {
+        using var scope = NewDisposeScope();
+        var images = new List<Tensor>();
+        foreach (var sample in samples)
+        {
+            var img = sample.ImageTensor();                                              // [3,64,64] in [−1,1]
+            if (img.shape[1] != imageSize || img.shape[2] != imageSize)
+                img = Imaging.ImageTransforms.Resize(img, imageSize, imageSize, Imaging.ResizeFilter.Bicubic, antialias: true).clamp(-1, 1);
+            images.Add(img);
+        }
+        return ImageNetNormalize.FromSigned(stack(images.ToArray())).MoveToOuterDisposeScope();
     }
 
     /// <summary>The tensors of batch <paramref name="step"/> (the caller owns them).</summary>
@@ -227,15 +245,7 @@ public sealed class VlmBatchBuilder
         }
 
         using var scope = NewDisposeScope();
-        var images = new List<Tensor>(b);
-        foreach (var (sample, _) in examples)
-        {
-            var img = sample.ImageTensor();                                              // [3,64,64] in [−1,1]
-            if (img.shape[1] != imageSize || img.shape[2] != imageSize)
-                img = Imaging.ImageTransforms.Resize(img, imageSize, imageSize, Imaging.ResizeFilter.Bicubic, antialias: true).clamp(-1, 1);
-            images.Add(img);
-        }
-        var pixels = ImageNetNormalize.FromSigned(stack(images.ToArray()));            // [B,3,S,S]
+        var pixels = Pixels(examples.Select(e => e.Sample), imageSize);                 // [B,3,S,S]
         return new VlmBatch(
             pixels.MoveToOuterDisposeScope(),
             tensor(idArr).view(b, width).MoveToOuterDisposeScope(),
