@@ -27,22 +27,32 @@ public static class BenchCommand
         var parallel = new Option<int?>("--parallel") { Description = "Tokens decoded per step K (with --model; default: the model's)" };
         var cfg = new Option<double?>("--cfg") { Description = "Guidance scale (with --model; default: the model's)" };
         var steps = new Option<int?>("--steps") { Description = "Flow sampler steps per group (with --model; default: the model's)" };
-        var cmd = new Command("geneval", "Generate images for every metadata line into GenEval's folder layout.") { metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps };
+        var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "linear (the reference's, decreasing), constant or linear_increasing (with --model; default: the model's)" };
+        var sampler = new Option<string?>("--sampler") { Description = "sde or ode (with --model; default: the model's)" };
+        var order = new Option<string?>("--order") { Description = "random or raster (with --model; default: the model's)" };
+        var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ (with --model; default: the model's)" };
+        var cmd = new Command("geneval", "Generate images for every metadata line into GenEval's folder layout.")
+        {
+            metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps, cfgSchedule, sampler, order, temperature,
+        };
         cmd.SetAction(parse =>
         {
             bool gt = parse.GetValue(groundTruth);
             string? modelName = parse.GetValue(model);
             if (gt == (modelName is not null))
                 throw new ArgumentException("pass exactly one of --model DIR (a generator) and --ground-truth (Shapes World's renderer)");
-            if (gt && (parse.GetValue(parallel) is not null || parse.GetValue(cfg) is not null || parse.GetValue(steps) is not null))
-                throw new ArgumentException("--parallel, --cfg and --steps apply to --model only");
-            using var vgt = modelName is null ? null : LoadGenerator(modelName, parse.GetValue(parallel), parse.GetValue(cfg), parse.GetValue(steps));
+            var overrides = new SamplingOverrides(parse.GetValue(parallel), parse.GetValue(cfg), parse.GetValue(steps), parse.GetValue(cfgSchedule),
+                parse.GetValue(sampler), parse.GetValue(order), parse.GetValue(temperature));
+            if (gt && overrides.Any)
+                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order and --temperature apply to --model only");
+            using var vgt = modelName is null ? null : LoadGenerator(modelName, overrides);
             IImageGenerator generator = vgt is null ? new ShapesGroundTruthGenerator() : vgt;
             string dir = parse.GetValue(outDir)!;
             int n = parse.GetValue(perPrompt);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             GenEvalLayout.Write(parse.GetValue(metadata)!, dir, generator, n, parse.GetValue(seed), ConsoleProgress.Create());
-            var settings = vgt is null ? "" : $" (cfg {vgt.BenchRequest.Cfg} {vgt.BenchRequest.CfgSchedule}, {vgt.BenchRequest.Steps} steps, parallel {vgt.BenchRequest.ParallelK})";
+            var r = vgt?.BenchRequest;
+            var settings = r is null ? "" : $" (cfg {r.Cfg} {r.CfgSchedule}, {r.Sampler} {r.Steps} steps, temperature {r.Temperature}, parallel {r.ParallelK}, {r.Order} order)";
             Console.WriteLine($"wrote {Path.GetFullPath(dir)} with {generator.Name}{settings}, {n} images per prompt, in {watch.Elapsed.TotalSeconds:0.0} s");
             Console.WriteLine($"metadata sha256: {GenEvalLayout.Sha256OfFile(parse.GetValue(metadata)!)}");
             return 0;
@@ -50,19 +60,36 @@ public static class BenchCommand
         return cmd;
     }
 
-    /// <summary>A generator directory with the benchmark's overrides applied (checked against the model's limits).</summary>
-    static Vgt.Pipelines.VgtGenerator LoadGenerator(string nameOrDir, int? parallel, double? cfg, int? steps)
+    /// <summary>Generation settings given on the command line (null = the model's default).</summary>
+    sealed record SamplingOverrides(int? Parallel, double? Cfg, int? Steps, string? CfgSchedule, string? Sampler, string? Order, double? Temperature)
     {
-        if (cfg is { } c && !double.IsFinite(c)) throw new ArgumentException($"--cfg must be a finite number, got {c}");
+        public bool Any => Parallel is not null || Cfg is not null || Steps is not null || CfgSchedule is not null
+                           || Sampler is not null || Order is not null || Temperature is not null;
+    }
+
+    /// <summary>A generator directory with the benchmark's overrides applied (checked against the model's limits).</summary>
+    static Vgt.Pipelines.VgtGenerator LoadGenerator(string nameOrDir, SamplingOverrides o)
+    {
+        if (o.Cfg is { } c && !double.IsFinite(c)) throw new ArgumentException($"--cfg must be a finite number, got {c}");
+        if (o.CfgSchedule is { } cs) _ = Vgt.Sampling.CfgSchedule.Create(cs, 1.0);
+        var samplerKind = GenerateCommand.ParseSampler(o.Sampler);
+        var orderKind = GenerateCommand.ParseOrder(o.Order);
+        GenerateCommand.CheckTemperature(o.Temperature);
         var g = Vgt.Pipelines.VgtGenerator.Load(Vgt.Runtime.ModelCatalog.Resolve(nameOrDir));
         try
         {
             var r = g.BenchRequest;
             int tokens = (r.Size.Height / g.PixelStride) * (r.Size.Width / g.PixelStride);
-            int k = parallel ?? r.ParallelK;
+            int k = o.Parallel ?? r.ParallelK;
             if (k < 1 || k > tokens) throw new ArgumentException($"--parallel {k} is out of range: K must be in [1, {tokens}] (the tokens of the model's {r.Size.Height} px images)");
-            if (steps is < 2) throw new ArgumentException($"--steps must be ≥ 2, got {steps}");
-            g.BenchRequest = r with { ParallelK = k, Cfg = cfg ?? r.Cfg, Steps = steps ?? r.Steps };
+            var sampler = samplerKind ?? r.Sampler;
+            int minSteps = sampler == Vgt.Pipelines.SamplerKind.EulerMaruyama ? 2 : 1;
+            if (o.Steps is { } st && st < minSteps) throw new ArgumentException($"--steps must be ≥ {minSteps} for this sampler, got {st}");
+            g.BenchRequest = r with
+            {
+                ParallelK = k, Cfg = o.Cfg ?? r.Cfg, Steps = o.Steps ?? r.Steps, CfgSchedule = o.CfgSchedule ?? r.CfgSchedule,
+                Sampler = sampler, Order = orderKind ?? r.Order, Temperature = o.Temperature ?? r.Temperature,
+            };
             return g;
         }
         catch

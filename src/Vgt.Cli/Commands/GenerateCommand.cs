@@ -29,11 +29,12 @@ public static class GenerateCommand
         var count = new Option<int>("--n") { Description = "Images to make (one batch, one seed)", DefaultValueFactory = _ => 1 };
         var grid = new Option<bool>("--grid") { Description = "Tile the --n images into one PNG" };
         var sampler = new Option<string?>("--sampler") { Description = "sde (Euler–Maruyama, the reference's) or ode (default: the model's)" };
+        var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ > 0: noise drawn as τ·N(0, I); 1 = the reference sampler, below 1 sharper (default: the model's)" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: the model's setting, else torch's)" };
         var model = new Option<string>("--model") { Description = $"Generator name (models/NAME) or directory", DefaultValueFactory = _ => DefaultModel };
         var cmd = new Command("generate", "Generate images from a text prompt (default model: shapes-vgt, 64 px Shapes World).")
         {
-            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, model, threads,
+            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, temperature, model, threads,
         };
         cmd.SetAction(parse =>
         {
@@ -41,7 +42,7 @@ public static class GenerateCommand
                 parse.GetValue(cfgSchedule), parse.GetValue(steps), parse.GetValue(parallel), parse.GetValue(order), parse.GetValue(size),
                 parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!)
             {
-                Threads = parse.GetValue(threads),
+                Threads = parse.GetValue(threads), Temperature = parse.GetValue(temperature),
             };
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -62,6 +63,32 @@ public static class GenerateCommand
         string? Order, int? Size, string? Negative, int Count, bool Grid, string? Sampler, string Model)
     {
         public int? Threads { get; init; }
+        public double? Temperature { get; init; }
+    }
+
+    /// <summary>--order text → kind (null = the model's default).</summary>
+    public static GenerationOrderKind? ParseOrder(string? order) => order switch
+    {
+        null => null,
+        "random" => GenerationOrderKind.Random,
+        "raster" => GenerationOrderKind.Raster,
+        _ => throw new ArgumentException($"--order must be random or raster, got '{order}'"),
+    };
+
+    /// <summary>--sampler text → kind (null = the model's default).</summary>
+    public static SamplerKind? ParseSampler(string? sampler) => sampler switch
+    {
+        null => null,
+        "sde" => SamplerKind.EulerMaruyama,
+        "ode" => SamplerKind.EulerOde,
+        _ => throw new ArgumentException($"--sampler must be sde or ode, got '{sampler}'"),
+    };
+
+    /// <summary>Checks --temperature (null = the model's default).</summary>
+    public static void CheckTemperature(double? temperature)
+    {
+        if (temperature is { } t && !(t > 0 && t <= SamplerTemperature.Max))
+            throw new ArgumentException($"--temperature must be in (0, {SamplerTemperature.Max.ToString(CultureInfo.InvariantCulture)}] (1 = the model's distribution, below 1 sharper), got {t.ToString(CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
@@ -73,20 +100,9 @@ public static class GenerateCommand
         if (o.Cfg is { } c && !double.IsFinite(c)) throw new ArgumentException($"--cfg must be a finite number (1 = no guidance; typical 1–10), got {c.ToString(CultureInfo.InvariantCulture)}");
         if (o.Negative is not null && string.IsNullOrWhiteSpace(o.Negative)) throw new ArgumentException("--negative is empty; leave it out to use the CFG prompt");
         if (o.CfgSchedule is { } cs) _ = CfgSchedule.Create(cs, 1.0);
-        var orderKind = o.Order switch
-        {
-            null => (GenerationOrderKind?)null,
-            "random" => GenerationOrderKind.Random,
-            "raster" => GenerationOrderKind.Raster,
-            _ => throw new ArgumentException($"--order must be random or raster, got '{o.Order}'"),
-        };
-        var samplerKind = o.Sampler switch
-        {
-            null => (SamplerKind?)null,
-            "sde" => SamplerKind.EulerMaruyama,
-            "ode" => SamplerKind.EulerOde,
-            _ => throw new ArgumentException($"--sampler must be sde or ode, got '{o.Sampler}'"),
-        };
+        var orderKind = ParseOrder(o.Order);
+        var samplerKind = ParseSampler(o.Sampler);
+        CheckTemperature(o.Temperature);
 
         string dir = ResolveModel(o.Model);
         if (o.Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {o.Threads}");
@@ -102,6 +118,7 @@ public static class GenerateCommand
             Seed = o.Seed, Cfg = o.Cfg ?? request.Cfg, CfgSchedule = o.CfgSchedule ?? request.CfgSchedule, Steps = o.Steps ?? request.Steps,
             ParallelK = o.Parallel ?? Math.Min(request.ParallelK, tokens), Order = orderKind ?? request.Order, Size = (px, px),
             Negative = o.Negative, ImagesPerPrompt = o.Count, Sampler = samplerKind ?? request.Sampler,
+            Temperature = o.Temperature ?? request.Temperature,
         };
         if (request.ParallelK < 1 || request.ParallelK > tokens)
             throw new ArgumentException($"--parallel {request.ParallelK} is out of range: K must be in [1, {tokens}] (the tokens of a {px} px image)");
@@ -159,9 +176,10 @@ public static class GenerateCommand
         {
             int cols = (int)Math.Ceiling(Math.Sqrt(n)), rows = (n + cols - 1) / cols;
             var tiled = Tile(images, rows, cols);
-            var p = generator.ParametersFor(request, 0) with
+            var p0 = generator.ParametersFor(request, 0);
+            var p = p0 with
             {
-                Extras = new Dictionary<string, string> { ["Images"] = n.ToString(CultureInfo.InvariantCulture), ["Grid"] = $"{rows}x{cols}" },
+                Extras = new Dictionary<string, string>(p0.Extras) { ["Images"] = n.ToString(CultureInfo.InvariantCulture), ["Grid"] = $"{rows}x{cols}" },
             };
             ImageFile.Save(tiled, paths[0], p);
             return;
@@ -169,7 +187,7 @@ public static class GenerateCommand
         for (int i = 0; i < n; i++)
         {
             var p = generator.ParametersFor(request, i);
-            if (n > 1) p = p with { Extras = new Dictionary<string, string> { ["Batch index"] = i.ToString(CultureInfo.InvariantCulture), ["Batch size"] = n.ToString(CultureInfo.InvariantCulture) } };
+            if (n > 1) p = p with { Extras = new Dictionary<string, string>(p.Extras) { ["Batch index"] = i.ToString(CultureInfo.InvariantCulture), ["Batch size"] = n.ToString(CultureInfo.InvariantCulture) } };
             ImageFile.Save(images[i], paths[i], p);
         }
     }

@@ -39,6 +39,9 @@ public sealed record GenerationRequest
 
     public SamplerKind Sampler { get; init; } = SamplerKind.EulerMaruyama;
 
+    /// <summary>Head sampling temperature τ (noise drawn as τ·N(0, I)); 1 = the reference sampler.</summary>
+    public double Temperature { get; init; } = 1.0;
+
     /// <summary>Final deterministic step of the SDE sampler.</summary>
     public double LastStepSize { get; init; } = 0.04;
 
@@ -73,5 +76,7 @@ public sealed record GenerationRequest
         Width = Size.Width,
         Height = Size.Height,
         ModelId = modelId,
+        Extras = Temperature == 1.0 ? new Dictionary<string, string>()
+            : new Dictionary<string, string> { ["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
     };
 }

@@ -16,6 +16,13 @@ public sealed class EulerMaruyamaSampler : IFlowSampler
     /// <summary>Feed the net t rounded to bf16 (the reference's quirk: 0.96 → 0.9609375). Default off = fp32 t.</summary>
     public bool QuantiseTimeToBf16 { get; init; }
 
+    /// <summary>
+    /// Sampling temperature τ (not in the reference, which accepts and ignores one): x₀ and every step's ξ are drawn
+    /// as τ·N(0, I), as MAR's diffusion head does. τ = 1 is the reference sampler; τ &lt; 1 sharpens the per-token
+    /// distribution toward its modes.
+    /// </summary>
+    public double Temperature { get; init; } = 1.0;
+
     /// <summary>The fp32 time grid linspace(0, 1 − last, steps).</summary>
     public float[] Timesteps(int steps)
     {
@@ -28,17 +35,18 @@ public sealed class EulerMaruyamaSampler : IFlowSampler
     public Tensor Sample(IVelocityField net, Tensor cond, double cfg, int steps, INoiseSource noise, GuidanceLayout layout = GuidanceLayout.Auto)
     {
         var ts = Timesteps(steps);
+        SamplerTemperature.Check(Temperature);
         int m = GuidedVelocity.Branches(layout, cfg, cond.shape[0]);
         long rows = cond.shape[0] / m;
         var shape = new[] { rows, (long)net.InputDim };
         using var _ = no_grad();
-        var x = noise.Next(shape);                                     // x₀ [M, C]
+        var x = SamplerTemperature.Scale(noise.Next(shape), Temperature); // x₀ [M, C]
         for (int i = 0; i < steps - 1; i++)
         {
             using var scope = NewDisposeScope();
             float t = ts[i], dt = ts[i + 1] - ts[i];
             var v = GuidedVelocity.Evaluate(net, x, t, cond, cfg, m, QuantiseTimeToBf16);
-            x = SamplerSteps.EulerMaruyama(x, v, t, dt, noise.Next(shape)).MoveToOuterDisposeScope();
+            x = SamplerSteps.EulerMaruyama(x, v, t, dt, SamplerTemperature.Scale(noise.Next(shape), Temperature)).MoveToOuterDisposeScope();
         }
         var vLast = GuidedVelocity.Evaluate(net, x, ts[^1], cond, cfg, m, QuantiseTimeToBf16);
         return SamplerSteps.Euler(x, vLast, (float)LastStepSize);     // [M, C] fp32

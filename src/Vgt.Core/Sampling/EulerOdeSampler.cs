@@ -8,15 +8,19 @@ namespace Vgt.Sampling;
 /// </summary>
 public sealed class EulerOdeSampler : IFlowSampler
 {
+    /// <summary>Sampling temperature τ: x₀ ~ τ·N(0, I) (1 = the model's own distribution; below 1 sharper).</summary>
+    public double Temperature { get; init; } = 1.0;
+
     public Tensor Sample(IVelocityField net, Tensor cond, double cfg, int steps, INoiseSource noise, GuidanceLayout layout = GuidanceLayout.Auto)
     {
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "the ODE sampler needs steps >= 1");
+        SamplerTemperature.Check(Temperature);
         float[] ts;
         using (var grid = linspace(0.0, 1.0, steps + 1, dtype: float32)) ts = grid.data<float>().ToArray();
         int m = GuidedVelocity.Branches(layout, cfg, cond.shape[0]);
         var shape = new[] { cond.shape[0] / m, (long)net.InputDim };
         using var _ = no_grad();
-        var x = noise.Next(shape);                                     // x₀ [M, C]
+        var x = SamplerTemperature.Scale(noise.Next(shape), Temperature); // x₀ [M, C]
         for (int i = 0; i < steps; i++)
         {
             using var scope = NewDisposeScope();

@@ -13,9 +13,10 @@ namespace Vgt.Training;
 /// <summary>
 /// The vision warm-up of `vgt train vlm` (stage 0). Steps 0..<see cref="Steps"/>−1 train only the vision tower and mlp1
 /// with a temporary linear head on every image token; <see cref="Lr"/> is AdamW's rate (constant after 10 % linear
-/// warm-up). 0 steps = no warm-up.
+/// warm-up). 0 steps = no warm-up. <see cref="PositionTargets"/> adds each token's grid row and column as two more
+/// classification targets, so the projected tokens keep their coordinates (what left/right/above/below questions read).
 /// </summary>
-public sealed record VlmVisionWarmupConfig(int Steps = 0, double Lr = 1e-3, int BatchSize = 16) : IValidatable
+public sealed record VlmVisionWarmupConfig(int Steps = 0, double Lr = 1e-3, int BatchSize = 16, bool PositionTargets = false) : IValidatable
 {
     public void Validate()
     {
@@ -43,6 +44,18 @@ public static class VisionWarmup
     public static int ShapeClasses => 1 + ShapesVocabulary.Shapes.Count;
     public static int ColorClasses => 1 + ShapesVocabulary.Colors.Count;
     public static int HeadOutputs => ShapeClasses + ColorClasses + 2;
+
+    /// <summary>Head width with the optional row and column targets of a g × g grid.</summary>
+    public static int HeadOutputsFor(int grid, bool positionTargets) => HeadOutputs + (positionTargets ? 2 * grid : 0);
+
+    /// <summary>Row-major row and column labels of a g × g grid, repeated for <paramref name="batch"/> images: [B·g²] each.</summary>
+    public static (long[] Row, long[] Column) GridLabels(int grid, int batch)
+    {
+        int n = grid * grid;
+        var (row, col) = (new long[batch * n], new long[batch * n]);
+        for (int i = 0; i < batch * n; i++) (row[i], col[i]) = ((i % n) / grid, (i % n) % grid);
+        return (row, col);
+    }
 
     /// <summary>
     /// The dense labels of one scene on the g × g token grid, row-major: per cell the shape and colour (index + 1; 0 =
@@ -100,7 +113,7 @@ public static class VisionWarmup
         int grid = (int)Math.Round(Math.Sqrt(model.Config.NumImageTokens));
         int imageSize = model.Config.ImageSize;
         using var generator = seed.TorchGenerator("vision-warmup");
-        using var head = Models.InternVit.TorchDefaultInit.Linear(model.Config.Llm.HiddenSize, HeadOutputs, bias: true, null, generator);   // init: PyTorch default
+        using var head = Models.InternVit.TorchDefaultInit.Linear(model.Config.Llm.HiddenSize, HeadOutputsFor(grid, config.PositionTargets), bias: true, null, generator);   // init: PyTorch default
         var parameters = model.VisionModel.parameters().Concat(model.Mlp1.parameters()).Concat(head.parameters()).ToList();
         using var optimizer = optim.AdamW(parameters, lr: config.Lr, beta1: 0.9, beta2: 0.98, weight_decay: 0.0);
         var dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Train, ShapesVocabulary.CanvasSize, categoryWeights));
@@ -122,12 +135,19 @@ public static class VisionWarmup
             foreach (var g in optimizer.ParamGroups) g.LearningRate = config.Lr * Math.Min(1.0, (step + 1.0) / warm);
             optimizer.zero_grad();
             var features = model.ExtractFeature(pixels);                                                  // [B, g², D]
-            var outputs = head.forward(features.reshape(-1, features.shape[2]));                          // [B·g², 16]
+            var outputs = head.forward(features.reshape(-1, features.shape[2]));                          // [B·g², 16 (+ 2g)]
             var shapeLogits = outputs.narrow(1, 0, ShapeClasses);
             var colorLogits = outputs.narrow(1, ShapeClasses, ColorClasses);
             var centreLogits = outputs.narrow(1, ShapeClasses + ColorClasses, 2);
             var onObject = shapes.ne(0);
             var loss = Balanced(shapeLogits, shapes, onObject) + Balanced(colorLogits, colors, onObject) + Balanced(centreLogits, centres, centres.ne(0));
+            if (config.PositionTargets)
+            {
+                var (rows, cols) = GridLabels(grid, samples.Count);
+                var rowLogits = outputs.narrow(1, HeadOutputs, grid);                                     // [B·g², g]
+                var colLogits = outputs.narrow(1, HeadOutputs + grid, grid);
+                loss = loss + nn.functional.cross_entropy(rowLogits, tensor(rows)) + nn.functional.cross_entropy(colLogits, tensor(cols));
+            }
             loss.backward();
             nn.utils.clip_grad_norm_(parameters, 1.0);
             optimizer.step();

@@ -143,4 +143,46 @@ public class SamplerTests
         var v = GuidedVelocity.Evaluate(f, zeros(1, 2), 0f, cond, 0.5, GuidedVelocity.Branches(GuidanceLayout.CondThenUncond, 0.5, 2));
         Assert.Equal(1f, v[0, 0].item<float>());
     }
+
+    [Fact]
+    public void TemperatureScalesTheOdeStartingNoise()
+    {
+        // v ≡ 0: the ODE returns x₀ itself, so the output is τ·x₀.
+        using var scope = NewDisposeScope();
+        var x0 = tensor(new[] { 0.5f, -1.5f }, new long[] { 1, 2 });
+        var plain = new EulerOdeSampler().Sample(new RecordingField(2), zeros(1, 2), 1.0, 3, new FixedNoise([x0]));
+        var cold = new EulerOdeSampler { Temperature = 0.5 }.Sample(new RecordingField(2), zeros(1, 2), 1.0, 3, new FixedNoise([x0]));
+        Assert.True(FlowHeadFixtures.Identical(plain, x0));
+        Assert.True(cold.allclose(0.5f * x0, rtol: 0, atol: 1e-7));
+    }
+
+    [Fact]
+    public void TemperatureScalesEverySdeDraw()
+    {
+        // v ≡ 0: one stochastic step x₁ = x₀ − x₀·dt + √(2·1)·√dt·ξ at t = 0, then the final step adds 0.
+        // Every Gaussian draw (x₀ and ξ) enters linearly, so the result scales by τ exactly.
+        using var scope = NewDisposeScope();
+        var x0 = tensor(new[] { 0.5f, -1.5f }, new long[] { 1, 2 });
+        var xi = tensor(new[] { 1f, 2f }, new long[] { 1, 2 });
+        Tensor Run(double tau) => new EulerMaruyamaSampler { Temperature = tau }
+            .Sample(new RecordingField(2), zeros(1, 2), 1.0, 2, new FixedNoise([x0, xi]));
+        var plain = Run(1.0);
+        Assert.True(Run(0.25).allclose(0.25f * plain, rtol: 1e-6, atol: 1e-7));
+        float dt = 0.96f;
+        var expected = x0 - x0 * dt + MathF.Sqrt(2f) * MathF.Sqrt(dt) * xi;
+        Assert.True(plain.allclose(expected, rtol: 1e-6, atol: 1e-6));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(11.0)]
+    public void TemperatureOutsideItsRangeIsRefused(double tau)
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new EulerOdeSampler { Temperature = tau }.Sample(new RecordingField(2), zeros(1, 2), 1.0, 2, new FixedNoise([zeros(1, 2)])));
+        Assert.Contains("temperature must be in (0, 10]", e.Message);
+    }
 }

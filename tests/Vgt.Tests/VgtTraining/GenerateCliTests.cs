@@ -52,6 +52,13 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
         var h = ImageFile.ReadHeader(Out("grid.png"));
         Assert.Equal((32, 32), (h.Width, h.Height));                              // 2×2 tiles of 16 px
         Assert.Equal("2x2", GenerationParameters.FromPng(Out("grid.png"))!.Extras["Grid"]);
+
+        (code, _, err) = CliRunner.Run("generate", "a photo of a blue square", "-o", Out("warm.png"), "--model", model, "--seed", "9", "--cfg", "2.5", "--steps", "3",
+            "--temperature", "0.5", "--n", "2", "--grid");
+        Assert.True(code == 0, err);
+        var warm = GenerationParameters.FromPng(Out("warm.png"))!;
+        Assert.Equal(("0.5", "1x2"), (warm.Extras["Temperature"], warm.Extras["Grid"]));
+        Assert.False(GenerationParameters.FromPng(Out("one.png"))!.Extras.ContainsKey("Temperature")); // τ = 1 is not recorded as an extra
     }
 
     [Fact]
@@ -77,6 +84,9 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
     [InlineData("--cfg must be a finite number", "--cfg", "NaN")]
     [InlineData("--cfg must be a finite number", "--cfg", "Infinity")]
     [InlineData("--order must be random or raster", "--order", "spiral")]
+    [InlineData("--temperature must be in (0, 10]", "--temperature", "0")]
+    [InlineData("--temperature must be in (0, 10]", "--temperature", "NaN")]
+    [InlineData("--sampler must be sde or ode", "--sampler", "heun")]
     public void BadInputIsRefusedNamingTheLimitAndWritesNothing(string message, params string[] extra)
     {
         string prompt = extra.Contains("--long") ? string.Join(" ", Enumerable.Repeat("a red circle", 40))
@@ -126,5 +136,15 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
         (code, _, err) = CliRunner.Run("bench", "geneval", "--metadata", metadata, "--out", Out("bench3"), "--model", model, "--ground-truth");
         Assert.Equal(2, code);
         Assert.Contains("exactly one of --model", err);
+
+        (code, stdout, err) = CliRunner.Run("bench", "geneval", "--metadata", metadata, "--out", Out("bench4"), "--model", model, "--images-per-prompt", "1",
+            "--sampler", "ode", "--steps", "2", "--cfg-schedule", "linear_increasing", "--order", "raster", "--temperature", "0.8");
+        Assert.True(code == 0, err);
+        Assert.Contains("linear_increasing, EulerOde 2 steps, temperature 0.8", stdout);
+        Assert.Contains("Raster order", stdout);
+        Assert.True(File.Exists(Path.Combine(Out("bench4"), "00001", "samples", "0000.png")));
+        (code, _, err) = CliRunner.Run("bench", "geneval", "--metadata", metadata, "--out", Out("bench5"), "--ground-truth", "--temperature", "0.5");
+        Assert.Equal(2, code);
+        Assert.Contains("apply to --model only", err);
     }
 }

@@ -128,6 +128,36 @@ public class VlmTrainingTests
     }
 
     [Fact]
+    public void GridLabelsAreRowMajorRowsAndColumnsPerImage()
+    {
+        var (row, col) = VisionWarmup.GridLabels(grid: 3, batch: 2);
+        Assert.Equal(new long[] { 0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2 }, row);
+        Assert.Equal(new long[] { 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2 }, col);
+        Assert.Equal(VisionWarmup.HeadOutputs + 16, VisionWarmup.HeadOutputsFor(8, positionTargets: true));
+        Assert.Equal(VisionWarmup.HeadOutputs, VisionWarmup.HeadOutputsFor(8, positionTargets: false));
+    }
+
+    [Fact]
+    public void PositionTargetsChangeTheWarmupAndStayReproducible()
+    {
+        Dictionary<string, Tensor> Warm(bool positions)
+        {
+            var seed = new VgtSeed(11);
+            using var g = seed.TorchGenerator("init");
+            var m = new InternVlModel(Tiny64(64), generator: g);
+            VlmTrainer.InitialiseForScratchTraining(m, g);
+            VisionWarmup.Run(m, new VlmVisionWarmupConfig(Steps: 2, Lr: 1e-3, BatchSize: 2, PositionTargets: positions), seed, null, NullProgress.Instance, TextWriter.Null);
+            return m.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        }
+        var a = Warm(true);
+        var b = Warm(true);
+        var plain = Warm(false);
+        const string key = "mlp1.1.weight";
+        Assert.True(a[key].eq(b[key]).all().item<bool>());
+        Assert.False(a[key].eq(plain[key]).all().item<bool>());
+    }
+
+    [Fact]
     public void TheVisionWarmupTrainsOnlyTheVisionTowerAndProjectorAndIsReproducible()
     {
         InternVlModel Warm()
