@@ -47,12 +47,15 @@ public static class QueryArLoss
         var raster = atQueries.gather(1, perm.argsort(1).unsqueeze(-1).expand(b, l, d)); // un-shuffle
         var c = model.Conditions(raster).reshape(b * l, d);                            // [B·L, D]
         var target = x.reshape(b * l, cfg.TokenDim);                                   // [B·L, C·p²]
-
-        var noise = options.FixedNoise?.to(float32) ?? randn(target.shape, dtype: float32, generator: generator);
-        var t = options.FixedT?.to(float32)
-                ?? FlowTime.FromNormal(randn(new[] { b * l }, dtype: float32, generator: generator), cfg.Head.Timeshift);
         var repaTarget = RepaTarget(cfg, model, options, b * l);
-        var flow = model.Head.LossAt(target, c, t, noise, null, repaTarget);
+        int m = options.HeadBatchMul;                                                  // MAR's diffusion_batch_mul
+        var (cm, targetM) = m == 1 ? (c, target) : (c.repeat(m, 1), target.repeat(m, 1)); // [m·B·L, ·]
+        if (m > 1 && repaTarget is not null) repaTarget = repaTarget.repeat(m, 1);
+
+        var noise = options.FixedNoise?.to(float32) ?? randn(targetM.shape, dtype: float32, generator: generator);
+        var t = options.FixedT?.to(float32)
+                ?? FlowTime.FromNormal(randn(new[] { m * b * l }, dtype: float32, generator: generator), cfg.Head.Timeshift);
+        var flow = model.Head.LossAt(targetM, cm, t, noise, null, repaTarget);
         if (repaTarget is not null && flow.RepaLoss is null)
             throw new InvalidOperationException("a REPA target was given but the head produced no REPA features (put the model in training mode)");
         var total = flow.RepaLoss is { } r ? flow.Loss + cfg.RepaLossWeight * r : flow.Loss;
@@ -102,5 +105,6 @@ public static class QueryArLoss
         if (ids.shape[1] > cfg.MaxPromptTokens)
             throw new ArgumentException($"prompt length {ids.shape[1]} exceeds max_prompt_tokens = {cfg.MaxPromptTokens}; truncate with QueryArPrompts", nameof(ids));
         if (o.ImageStartIds.Count == 0) throw new ArgumentException("ImageStartIds is empty", nameof(o));
+        if (o.HeadBatchMul < 1) throw new ArgumentException($"HeadBatchMul must be ≥ 1, got {o.HeadBatchMul}", nameof(o));
     }
 }

@@ -22,10 +22,16 @@ public sealed record QueryArLossOptions
     /// <summary>Fixed generation order: [L] (shared) or [B, L] (per sample), each row a permutation of 0 … L−1.</summary>
     public Tensor? FixedPermutation { get; init; }
 
-    /// <summary>Fixed flow times [B·L] (rows in raster order of sample 0, then sample 1, …).</summary>
+    /// <summary>
+    /// Flow-head samples per token (MAR's diffusion_batch_mul; 1 = the reference): the [B·L] head rows are repeated m
+    /// times (copy 0 of every row, then copy 1, …) and each copy gets its own t and ε.
+    /// </summary>
+    public int HeadBatchMul { get; init; } = 1;
+
+    /// <summary>Fixed flow times [m·B·L] (rows in raster order of sample 0, then sample 1, …; copies after one another).</summary>
     public Tensor? FixedT { get; init; }
 
-    /// <summary>Fixed noise ε [B·L, C·p²] (same row order as <see cref="FixedT"/>).</summary>
+    /// <summary>Fixed noise ε [m·B·L, C·p²] (same row order as <see cref="FixedT"/>).</summary>
     public Tensor? FixedNoise { get; init; }
 
     /// <summary>
@@ -41,5 +47,5 @@ public sealed record QueryArLossOptions
 /// <param name="RepaLoss">Unweighted −cos REPA loss, or null when off.</param>
 /// <param name="Permutation">[B, L] the order used (row b: position of sample b fed k-th).</param>
 /// <param name="Conditions">[B·L, D] head conditions in raster order.</param>
-/// <param name="T">[B·L] flow times.</param>
+/// <param name="T">[m·B·L] flow times (m = <see cref="QueryArLossOptions.HeadBatchMul"/>).</param>
 public sealed record QueryArLossResult(Tensor Loss, Tensor FlowLoss, Tensor? RepaLoss, Tensor Permutation, Tensor Conditions, Tensor T);

@@ -169,6 +169,12 @@ public sealed record QueryArTrainConfig : IValidatable
 
     public PromptTruncation Truncation { get; init; } = PromptTruncation.KeepClosing;
 
+    /// <summary>
+    /// Flow-head samples per token and step (MAR's diffusion_batch_mul; the reference's 1): each token's condition is
+    /// trained against this many independent (t, ε) draws. The LLM runs once, so larger values cost only head time.
+    /// </summary>
+    public int HeadBatchMul { get; init; } = 1;
+
     public QueryArDataConfig Data { get; init; } = new();
     public QueryArOptimConfig Optim { get; init; } = new();
     public QueryArEmaConfig Ema { get; init; } = new();
@@ -187,6 +193,7 @@ public sealed record QueryArTrainConfig : IValidatable
         Understanding.Validate();
         Run.Validate();
         Generation.Validate();
+        ConfigValidationException.Require(HeadBatchMul is >= 1 and <= 64, "head_batch_mul", $"must be in [1, 64], got {HeadBatchMul}");
         ConfigValidationException.Require(CaptionDropout is >= 0 and <= 1, "caption_dropout", $"must be in [0, 1], got {CaptionDropout}");
         ConfigValidationException.Require(!string.IsNullOrWhiteSpace(Ae), "ae", "must name the frozen AE directory");
         ConfigValidationException.Require(InitFrom is not null || Tokenizer is not null, "tokenizer", "is needed when init_from is not given");

@@ -66,6 +66,29 @@ public sealed class QueryArLossTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void HeadBatchMulAveragesTheFlowLossOverIndependentDrawsPerToken()
+    {
+        // m = 2 with draws (t₁, ε₁) for copy 0 and (t₂, ε₂) for copy 1 = the mean of the two m = 1 losses.
+        var (t, _) = QueryArFixture.Read("loss.safetensors");
+        var model = QueryArFixture.Model(repa: false);
+        model.eval();
+        var perm = t["in.perm"];
+        var (t1, e1) = (t["in.t"], t["in.noise"]);
+        var (t2, e2) = (t1.flip(0), e1.flip(0) * 0.5);
+        Tensor Loss(int m, Tensor tt, Tensor ee) => QueryArLoss.Compute(model, t["in.latents"], t["in.ids"], t["in.mask"], new Generator(0),
+            new QueryArLossOptions { ImageStartIds = ImgStart, FixedPermutation = perm, FixedT = tt, FixedNoise = ee, HeadBatchMul = m }).Loss;
+        var one = Loss(1, t1, e1);
+        var other = Loss(1, t2, e2);
+        var two = Loss(2, cat([t1, t2], 0), cat([e1, e2], 0));
+        Assert.True(two.allclose((one + other) / 2, rtol: 1e-5, atol: 1e-7), $"{two.item<float>()} vs {((one + other) / 2).item<float>()}");
+        // random draws: m·B·L flow times, conditions still [B·L, D]
+        var r = QueryArLoss.Compute(model, t["in.latents"], t["in.ids"], t["in.mask"], new Generator(3),
+            new QueryArLossOptions { ImageStartIds = ImgStart, HeadBatchMul = 4 });
+        Assert.Equal(4 * t1.shape[0], r.T.shape[0]);
+        Assert.Equal(t1.shape[0], r.Conditions.shape[0]);
+    }
+
+    [Fact]
     public void QueriesNeverSeeTheirOwnLatent()
     {
         // changing the latent fed last in the permutation changes no condition (nothing reads the last token)
