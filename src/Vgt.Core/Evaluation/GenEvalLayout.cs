@@ -88,10 +88,8 @@ public static class GenEvalLayout
         if (File.Exists(target)) throw new ArgumentException($"Output path {target} is a file; give a folder that does not exist yet.");
         if (System.IO.Directory.Exists(target) && System.IO.Directory.EnumerateFileSystemEntries(target).Any())
             throw new ArgumentException($"Output folder {target} already exists and is not empty; choose a new folder (nothing was written).");
-        var staging = $"{target}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
+        AtomicDirectory.Write(target, staging =>
         {
-            System.IO.Directory.CreateDirectory(staging);
             AtomicFile.WriteAllBytes(Path.Combine(staging, MetadataCopyName), File.ReadAllBytes(metadataPath));
             using var bar = (progress ?? NullProgress.Instance).Start($"generate ({generator.Name})", (long)lines.Count * imagesPerPrompt);
             for (int i = 0; i < lines.Count; i++)
@@ -106,13 +104,7 @@ public static class GenEvalLayout
                     bar.Advance();
                 }
             }
-            if (System.IO.Directory.Exists(target)) System.IO.Directory.Delete(target);
-            System.IO.Directory.Move(staging, target);
-        }
-        finally
-        {
-            if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
-        }
+        });
     }
 
     /// <summary>

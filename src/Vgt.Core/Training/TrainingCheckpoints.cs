@@ -41,9 +41,7 @@ public sealed class TrainingCheckpoints(string runDirectory, int keepLast = 2)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var final = System.IO.Path.Combine(Directory, $"{Prefix}{progress.Step:D8}");
-        var tmp = final + $".tmp-{Guid.NewGuid():N}";
-        System.IO.Directory.CreateDirectory(tmp);
-        try
+        IO.AtomicDirectory.Write(final, tmp =>
         {
             var meta = new Dictionary<string, string> { ["step"] = progress.Step.ToString(), ["format"] = "vgt-training-checkpoint-v1" };
             SafetensorsWriter.Write(System.IO.Path.Combine(tmp, "model.safetensors"), StateOf(model), meta);
@@ -51,13 +49,7 @@ public sealed class TrainingCheckpoints(string runDirectory, int keepLast = 2)
             if (extraTensors is { Count: > 0 }) SafetensorsWriter.Write(System.IO.Path.Combine(tmp, "extra.safetensors"), extraTensors, meta);
             foreach (var (name, opt) in optimizers) opt.save_state_dict(System.IO.Path.Combine(tmp, $"optimizer-{name}.bin"));
             File.WriteAllText(System.IO.Path.Combine(tmp, "progress.json"), JsonSerializer.Serialize(progress, new JsonSerializerOptions { WriteIndented = true }));
-            if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true);
-            System.IO.Directory.Move(tmp, final);
-        }
-        finally
-        {
-            if (System.IO.Directory.Exists(tmp)) System.IO.Directory.Delete(tmp, recursive: true);
-        }
+        });
         foreach (var (_, old) in List().SkipLast(keepLast)) System.IO.Directory.Delete(old, recursive: true);
     }
 

@@ -74,7 +74,7 @@ public static class TunedVlm
 
     /// <summary>
     /// Writes <paramref name="outDirectory"/>: the VLM's directory contents (config, vision tower, mlp1, tokenizer) with the
-    /// LLM of <paramref name="generatorState"/>; <see cref="InternVlChatModel.Load"/> reads it. Written to a temp folder first.
+    /// LLM of <paramref name="generatorState"/>; <see cref="InternVlChatModel.Load"/> reads it. Written atomically (<see cref="IO.AtomicDirectory"/>).
     /// </summary>
     public static void Write(string vlmDirectory, IReadOnlyDictionary<string, Tensor> generatorState, Qwen2Tokenizer generatorTokenizer,
         string outDirectory, IReadOnlyDictionary<string, string>? metadata = null)
@@ -83,12 +83,7 @@ public static class TunedVlm
         if (TokenizerDifference(chat.Tokenizer, generatorTokenizer) is { } diff)
             throw new InvalidDataException($"The generator was trained with another tokenizer than the VLM '{vlmDirectory}': {diff}");
         ReplaceLlm(chat, generatorState, "the trained generator");
-        var full = Path.GetFullPath(outDirectory);
-        var tmp = full.TrimEnd(Path.DirectorySeparatorChar) + ".tmp";
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        chat.Save(tmp, metadata);
-        if (Directory.Exists(full)) Directory.Delete(full, true);
-        Directory.Move(tmp, full);
+        IO.AtomicDirectory.Write(outDirectory, staging => chat.Save(staging, metadata));
     }
 
     /// <summary>Null when the two tokenizers map text to the same ids (same vocabulary, merges and added tokens); else what differs.</summary>

@@ -27,7 +27,7 @@ public class LayoutTests
         Assert.Equal(File.ReadAllLines(meta)[2] + "\n", File.ReadAllText(Path.Combine(run, "00002", "metadata.jsonl")));
         Assert.Equal(["0000.png", "0001.png"], Directory.GetFiles(Path.Combine(run, "00004", "samples")).Select(Path.GetFileName).Order());
         Assert.Equal(File.ReadAllBytes(meta), File.ReadAllBytes(Path.Combine(run, GenEvalLayout.MetadataCopyName)));
-        Assert.Empty(Directory.GetDirectories(dir, "run.partial-*"));
+        Assert.Empty(Directory.GetDirectories(dir, ".run.*"));   // no staging folder left
 
         var report = GenEvalLayout.Score(run, new ShapesDetector());
         Assert.Equal((6, 2, 12, 12), (report.Prompts, report.ImagesPerPrompt, report.Images, report.Correct));
