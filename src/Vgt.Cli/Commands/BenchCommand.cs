@@ -31,9 +31,10 @@ public static class BenchCommand
         var sampler = new Option<string?>("--sampler") { Description = "sde or ode (with --model; default: the model's)" };
         var order = new Option<string?>("--order") { Description = "random or raster (with --model; default: the model's)" };
         var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ (with --model; default: the model's)" };
+        var interval = new Option<string?>("--guidance-interval") { Description = "Flow times LOW,HIGH where CFG applies (with --model; default: the model's)" };
         var cmd = new Command("geneval", "Generate images for every metadata line into GenEval's folder layout.")
         {
-            metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps, cfgSchedule, sampler, order, temperature,
+            metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps, cfgSchedule, sampler, order, temperature, interval,
         };
         cmd.SetAction(parse =>
         {
@@ -42,9 +43,9 @@ public static class BenchCommand
             if (gt == (modelName is not null))
                 throw new ArgumentException("pass exactly one of --model DIR (a generator) and --ground-truth (Shapes World's renderer)");
             var overrides = new SamplingOverrides(parse.GetValue(parallel), parse.GetValue(cfg), parse.GetValue(steps), parse.GetValue(cfgSchedule),
-                parse.GetValue(sampler), parse.GetValue(order), parse.GetValue(temperature));
+                parse.GetValue(sampler), parse.GetValue(order), parse.GetValue(temperature), parse.GetValue(interval));
             if (gt && overrides.Any)
-                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order and --temperature apply to --model only");
+                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order, --temperature and --guidance-interval apply to --model only");
             using var vgt = modelName is null ? null : LoadGenerator(modelName, overrides);
             IImageGenerator generator = vgt is null ? new ShapesGroundTruthGenerator() : vgt;
             string dir = parse.GetValue(outDir)!;
@@ -52,7 +53,7 @@ public static class BenchCommand
             var watch = System.Diagnostics.Stopwatch.StartNew();
             GenEvalLayout.Write(parse.GetValue(metadata)!, dir, generator, n, parse.GetValue(seed), ConsoleProgress.Create());
             var r = vgt?.BenchRequest;
-            var settings = r is null ? "" : $" (cfg {r.Cfg} {r.CfgSchedule}, {r.Sampler} {r.Steps} steps, temperature {r.Temperature}, parallel {r.ParallelK}, {r.Order} order)";
+            var settings = r is null ? "" : $" (cfg {r.Cfg} {r.CfgSchedule}, {r.Sampler} {r.Steps} steps, temperature {r.Temperature}, guidance interval [{r.GuidanceInterval}], parallel {r.ParallelK}, {r.Order} order)";
             Console.WriteLine($"wrote {Path.GetFullPath(dir)} with {generator.Name}{settings}, {n} images per prompt, in {watch.Elapsed.TotalSeconds:0.0} s");
             Console.WriteLine($"metadata sha256: {GenEvalLayout.Sha256OfFile(parse.GetValue(metadata)!)}");
             return 0;
@@ -61,10 +62,11 @@ public static class BenchCommand
     }
 
     /// <summary>Generation settings given on the command line (null = the model's default).</summary>
-    sealed record SamplingOverrides(int? Parallel, double? Cfg, int? Steps, string? CfgSchedule, string? Sampler, string? Order, double? Temperature)
+    sealed record SamplingOverrides(int? Parallel, double? Cfg, int? Steps, string? CfgSchedule, string? Sampler, string? Order, double? Temperature,
+        string? GuidanceInterval)
     {
         public bool Any => Parallel is not null || Cfg is not null || Steps is not null || CfgSchedule is not null
-                           || Sampler is not null || Order is not null || Temperature is not null;
+                           || Sampler is not null || Order is not null || Temperature is not null || GuidanceInterval is not null;
     }
 
     /// <summary>A generator directory with the benchmark's overrides applied (checked against the model's limits).</summary>
@@ -75,6 +77,7 @@ public static class BenchCommand
         var samplerKind = GenerateCommand.ParseSampler(o.Sampler);
         var orderKind = GenerateCommand.ParseOrder(o.Order);
         GenerateCommand.CheckTemperature(o.Temperature);
+        var interval = GenerateCommand.ParseInterval(o.GuidanceInterval);
         var g = Vgt.Pipelines.VgtGenerator.Load(Vgt.Runtime.ModelCatalog.Resolve(nameOrDir));
         try
         {
@@ -89,6 +92,7 @@ public static class BenchCommand
             {
                 ParallelK = k, Cfg = o.Cfg ?? r.Cfg, Steps = o.Steps ?? r.Steps, CfgSchedule = o.CfgSchedule ?? r.CfgSchedule,
                 Sampler = sampler, Order = orderKind ?? r.Order, Temperature = o.Temperature ?? r.Temperature,
+                GuidanceInterval = interval ?? r.GuidanceInterval,
             };
             return g;
         }

@@ -30,11 +30,12 @@ public static class GenerateCommand
         var grid = new Option<bool>("--grid") { Description = "Tile the --n images into one PNG" };
         var sampler = new Option<string?>("--sampler") { Description = "sde (Euler–Maruyama, the reference's) or ode (default: the model's)" };
         var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ > 0: noise drawn as τ·N(0, I); 1 = the reference sampler, below 1 sharper (default: the model's)" };
+        var interval = new Option<string?>("--guidance-interval") { Description = "Flow times LOW,HIGH in [0, 1] (0 = noise, 1 = data) where CFG applies; elsewhere the conditional velocity alone (default: the model's; 0,1 = always, the reference)" };
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default: the model's setting, else torch's)" };
         var model = new Option<string>("--model") { Description = $"Generator name (models/NAME) or directory", DefaultValueFactory = _ => DefaultModel };
         var cmd = new Command("generate", "Generate images from a text prompt (default model: shapes-vgt, 64 px Shapes World).")
         {
-            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, temperature, model, threads,
+            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, temperature, interval, model, threads,
         };
         cmd.SetAction(parse =>
         {
@@ -42,7 +43,7 @@ public static class GenerateCommand
                 parse.GetValue(cfgSchedule), parse.GetValue(steps), parse.GetValue(parallel), parse.GetValue(order), parse.GetValue(size),
                 parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!)
             {
-                Threads = parse.GetValue(threads), Temperature = parse.GetValue(temperature),
+                Threads = parse.GetValue(threads), Temperature = parse.GetValue(temperature), GuidanceInterval = parse.GetValue(interval),
             };
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -64,7 +65,11 @@ public static class GenerateCommand
     {
         public int? Threads { get; init; }
         public double? Temperature { get; init; }
+        public string? GuidanceInterval { get; init; }
     }
+
+    /// <summary>--guidance-interval text → interval (null = the model's default).</summary>
+    public static GuidanceInterval? ParseInterval(string? text) => text is null ? null : Vgt.Sampling.GuidanceInterval.Parse(text);
 
     /// <summary>--order text → kind (null = the model's default).</summary>
     public static GenerationOrderKind? ParseOrder(string? order) => order switch
@@ -103,6 +108,7 @@ public static class GenerateCommand
         var orderKind = ParseOrder(o.Order);
         var samplerKind = ParseSampler(o.Sampler);
         CheckTemperature(o.Temperature);
+        var guidanceInterval = ParseInterval(o.GuidanceInterval);
 
         string dir = ResolveModel(o.Model);
         if (o.Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {o.Threads}");
@@ -118,7 +124,7 @@ public static class GenerateCommand
             Seed = o.Seed, Cfg = o.Cfg ?? request.Cfg, CfgSchedule = o.CfgSchedule ?? request.CfgSchedule, Steps = o.Steps ?? request.Steps,
             ParallelK = o.Parallel ?? Math.Min(request.ParallelK, tokens), Order = orderKind ?? request.Order, Size = (px, px),
             Negative = o.Negative, ImagesPerPrompt = o.Count, Sampler = samplerKind ?? request.Sampler,
-            Temperature = o.Temperature ?? request.Temperature,
+            Temperature = o.Temperature ?? request.Temperature, GuidanceInterval = guidanceInterval ?? request.GuidanceInterval,
         };
         if (request.ParallelK < 1 || request.ParallelK > tokens)
             throw new ArgumentException($"--parallel {request.ParallelK} is out of range: K must be in [1, {tokens}] (the tokens of a {px} px image)");

@@ -42,6 +42,9 @@ public sealed record GenerationRequest
     /// <summary>Head sampling temperature τ (noise drawn as τ·N(0, I)); 1 = the reference sampler.</summary>
     public double Temperature { get; init; } = 1.0;
 
+    /// <summary>Flow times t at which CFG applies (elsewhere the conditional velocity alone); Full = the reference.</summary>
+    public GuidanceInterval GuidanceInterval { get; init; } = GuidanceInterval.Full;
+
     /// <summary>Final deterministic step of the SDE sampler.</summary>
     public double LastStepSize { get; init; } = 0.04;
 
@@ -76,7 +79,15 @@ public sealed record GenerationRequest
         Width = Size.Width,
         Height = Size.Height,
         ModelId = modelId,
-        Extras = Temperature == 1.0 ? new Dictionary<string, string>()
-            : new Dictionary<string, string> { ["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
+        Extras = Extras(),
     };
+
+    /// <summary>Settings outside the reference's, recorded only when they differ from it.</summary>
+    private Dictionary<string, string> Extras()
+    {
+        var extras = new Dictionary<string, string>();
+        if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
+        return extras;
+    }
 }

@@ -60,8 +60,8 @@ public sealed class TextToImagePipeline
         {
             Schedule = schedule,
             Cfg = CfgSchedule.Create(request.CfgSchedule, request.Cfg),
-            Sampler = request.Sampler == SamplerKind.EulerMaruyama ? new EulerMaruyamaSampler { LastStepSize = request.LastStepSize, Temperature = request.Temperature }
-                : new EulerOdeSampler { Temperature = request.Temperature },
+            Sampler = request.Sampler == SamplerKind.EulerMaruyama ? new EulerMaruyamaSampler { LastStepSize = request.LastStepSize, Temperature = request.Temperature, Interval = request.GuidanceInterval }
+                : new EulerOdeSampler { Temperature = request.Temperature, Interval = request.GuidanceInterval },
             Steps = request.Steps,
             Mode = request.Mode,
             Guidance = guidance,
@@ -112,6 +112,7 @@ public sealed class TextToImagePipeline
         if (r.Steps < minSteps) throw new ArgumentOutOfRangeException(nameof(r), r.Steps, $"steps must be >= {minSteps} for {r.Sampler}");
         if (!(r.Temperature > 0 && r.Temperature <= SamplerTemperature.Max))
             throw new ArgumentOutOfRangeException(nameof(r), r.Temperature, $"temperature must be in (0, {SamplerTemperature.Max}] (1 = the model's distribution)");
+        r.GuidanceInterval.Validate();
         if (r.Sampler == SamplerKind.EulerMaruyama && !(r.LastStepSize > 0 && r.LastStepSize < 1))
             throw new ArgumentOutOfRangeException(nameof(r), r.LastStepSize, "last step size must be in (0, 1)");
         if (r.CustomOrder is { } order && (order.Count != tokens || order.Distinct().Count() != tokens || order.Any(i => i < 0 || i >= tokens)))

@@ -22,6 +22,8 @@ public sealed record GeneratorDefaults : IValidatable
     public GenerationOrderKind Order { get; init; } = GenerationOrderKind.Random;
     /// <summary>Head sampling temperature (1 = the reference sampler).</summary>
     public double Temperature { get; init; } = 1.0;
+    /// <summary>Flow times that get CFG (default: all, the reference).</summary>
+    public GuidanceInterval GuidanceInterval { get; init; } = GuidanceInterval.Full;
     /// <summary>
     /// Torch threads for `vgt generate` (0 = torch's default). Small models issue many tiny ops, where extra threads
     /// mostly add synchronisation: 1 was 18× faster than 2 for the shapes-vgt shape on a busy 2-core machine.
@@ -37,6 +39,8 @@ public sealed record GeneratorDefaults : IValidatable
         ConfigValidationException.Require(Size >= 1, "defaults.size", $"must be ≥ 1, got {Size}");
         ConfigValidationException.Require(Parallel >= 1, "defaults.parallel", $"must be ≥ 1, got {Parallel}");
         ConfigValidationException.Require(Temperature > 0 && Temperature <= SamplerTemperature.Max, "defaults.temperature", $"must be in (0, {SamplerTemperature.Max}], got {Temperature}");
+        ConfigValidationException.Require(GuidanceInterval.Low >= 0 && GuidanceInterval.High <= 1 && GuidanceInterval.Low <= GuidanceInterval.High,
+            "defaults.guidance_interval", $"must satisfy 0 ≤ low ≤ high ≤ 1, got [{GuidanceInterval}]");
     }
 }
 
@@ -175,6 +179,7 @@ public sealed class VgtGenerator : IImageGenerator, IDisposable
         {
             Prompts = prompts, Cfg = d.Cfg, CfgSchedule = d.CfgSchedule, Steps = d.Steps, Sampler = d.Sampler,
             Size = (d.Size, d.Size), ParallelK = d.Parallel, Order = d.Order, Temperature = d.Temperature,
+            GuidanceInterval = d.GuidanceInterval,
         };
     }
 

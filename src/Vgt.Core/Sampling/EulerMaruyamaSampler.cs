@@ -23,6 +23,9 @@ public sealed class EulerMaruyamaSampler : IFlowSampler
     /// </summary>
     public double Temperature { get; init; } = 1.0;
 
+    /// <summary>Flow times that get guidance (<see cref="GuidanceInterval.Full"/> = the reference).</summary>
+    public GuidanceInterval Interval { get; init; } = GuidanceInterval.Full;
+
     /// <summary>The fp32 time grid linspace(0, 1 − last, steps).</summary>
     public float[] Timesteps(int steps)
     {
@@ -36,6 +39,7 @@ public sealed class EulerMaruyamaSampler : IFlowSampler
     {
         var ts = Timesteps(steps);
         SamplerTemperature.Check(Temperature);
+        Interval.Validate();
         int m = GuidedVelocity.Branches(layout, cfg, cond.shape[0]);
         long rows = cond.shape[0] / m;
         var shape = new[] { rows, (long)net.InputDim };
@@ -45,10 +49,10 @@ public sealed class EulerMaruyamaSampler : IFlowSampler
         {
             using var scope = NewDisposeScope();
             float t = ts[i], dt = ts[i + 1] - ts[i];
-            var v = GuidedVelocity.Evaluate(net, x, t, cond, cfg, m, QuantiseTimeToBf16);
+            var v = GuidedVelocity.Evaluate(net, x, t, cond, GuidedVelocity.ScaleAt(Interval, cfg, t), m, QuantiseTimeToBf16);
             x = SamplerSteps.EulerMaruyama(x, v, t, dt, SamplerTemperature.Scale(noise.Next(shape), Temperature)).MoveToOuterDisposeScope();
         }
-        var vLast = GuidedVelocity.Evaluate(net, x, ts[^1], cond, cfg, m, QuantiseTimeToBf16);
+        var vLast = GuidedVelocity.Evaluate(net, x, ts[^1], cond, GuidedVelocity.ScaleAt(Interval, cfg, ts[^1]), m, QuantiseTimeToBf16);
         return SamplerSteps.Euler(x, vLast, (float)LastStepSize);     // [M, C] fp32
     }
 }

@@ -36,11 +36,13 @@ public static class GuidedVelocity
 
     /// <summary>
     /// x [M, C] (shared by both branches), scalar t, cond [M·m, D] → v [M, C].
-    /// The net sees cat(x × m) and t repeated; with m = 2, v = v_u + cfg·(v_c − v_u).
+    /// The net sees cat(x × m) and t repeated; with m = 2, v = v_u + cfg·(v_c − v_u) (cfg = 1: v_c alone, one half the work).
     /// <paramref name="quantiseTimeToBf16"/> reproduces the reference feeding bf16 t to the net (§11.2 item 6).
     /// </summary>
     public static Tensor Evaluate(IVelocityField net, Tensor x, float t, Tensor cond, double cfg, int branches, bool quantiseTimeToBf16 = false)
     {
+        if (branches == 2 && cfg == 1.0)                                        // v_u + 1·(v_c − v_u) = v_c: skip the uncond half
+            return Evaluate(net, x, t, cond.narrow(0, 0, cond.shape[0] / 2), 1.0, 1, quantiseTimeToBf16);
         var xin = branches == 2 ? cat(new[] { x, x }, dim: 0) : x;              // [M·m, C]
         var tin = full(new[] { xin.shape[0] }, t, dtype: float32);             // [M·m]
         if (quantiseTimeToBf16) tin = tin.to(bfloat16).to(float32);
@@ -49,4 +51,7 @@ public static class GuidedVelocity
         var halves = v.chunk(2, dim: 0);                                       // cond, uncond
         return halves[1] + cfg * (halves[0] - halves[1]);
     }
+
+    /// <summary>The guidance scale at flow time t: <paramref name="cfg"/> inside the interval, 1 outside.</summary>
+    public static double ScaleAt(GuidanceInterval interval, double cfg, float t) => interval.IsFull || interval.Contains(t) ? cfg : 1.0;
 }

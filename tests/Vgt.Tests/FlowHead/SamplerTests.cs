@@ -185,4 +185,30 @@ public class SamplerTests
             new EulerOdeSampler { Temperature = tau }.Sample(new RecordingField(2), zeros(1, 2), 1.0, 2, new FixedNoise([zeros(1, 2)])));
         Assert.Contains("temperature must be in (0, 10]", e.Message);
     }
+
+    [Fact]
+    public void GuidanceIntervalGuidesOnlyInsideItAndSkipsTheUncondHalfOutside()
+    {
+        // v = c[:, :C] + 0.5·x; cond rows give 2, uncond rows −1. ODE with 4 steps at t = 0, 0.25, 0.5, 0.75.
+        using var scope = NewDisposeScope();
+        var cond = cat(new[] { full(1, 2, 2f), full(1, 2, -1f) }, 0);
+        var x0 = tensor(new[] { 0.5f, -1.5f }, new long[] { 1, 2 });
+        Tensor Run(GuidanceInterval interval, double cfg, RecordingField field) =>
+            new EulerOdeSampler { Interval = interval }.Sample(field, cond, cfg, 4, new FixedNoise([x0]), GuidanceLayout.CondThenUncond);
+        var never = new RecordingField(2, scale: 0.5f);
+        var unguided = new RecordingField(2, scale: 0.5f);
+        var a = Run(new GuidanceInterval(1, 1), 4.0, never);        // no step at t = 1: never guided
+        var b = Run(GuidanceInterval.Full, 1.0, unguided);          // cfg 1: the conditional velocity alone
+        Assert.True(a.allclose(b, rtol: 0, atol: 0));
+        Assert.All(never.Inputs, x => Assert.Equal(1, x.shape[0]));  // one branch evaluated per step
+
+        var half = new RecordingField(2, scale: 0.5f);
+        Run(new GuidanceInterval(0.5, 1), 4.0, half);
+        Assert.Equal(new long[] { 1, 1, 2, 2 }, half.Inputs.Select(x => x.shape[0]).ToArray()); // guided at t = 0.5 and 0.75
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => Run(new GuidanceInterval(0.8, 0.2), 4.0, new RecordingField(2)));
+        Assert.Equal(new GuidanceInterval(0.2, 1), GuidanceInterval.Parse("0.2,1"));
+        Assert.Contains("0 ≤ low ≤ high ≤ 1", Assert.Throws<ArgumentException>(() => GuidanceInterval.Parse("0.5,1.5")).Message);
+        Assert.Contains("LOW,HIGH", Assert.Throws<ArgumentException>(() => GuidanceInterval.Parse("half")).Message);
+    }
 }

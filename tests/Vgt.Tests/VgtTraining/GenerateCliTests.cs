@@ -54,10 +54,10 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
         Assert.Equal("2x2", GenerationParameters.FromPng(Out("grid.png"))!.Extras["Grid"]);
 
         (code, _, err) = CliRunner.Run("generate", "a photo of a blue square", "-o", Out("warm.png"), "--model", model, "--seed", "9", "--cfg", "2.5", "--steps", "3",
-            "--temperature", "0.5", "--n", "2", "--grid");
+            "--temperature", "0.5", "--guidance-interval", "0.25,1", "--n", "2", "--grid");
         Assert.True(code == 0, err);
         var warm = GenerationParameters.FromPng(Out("warm.png"))!;
-        Assert.Equal(("0.5", "1x2"), (warm.Extras["Temperature"], warm.Extras["Grid"]));
+        Assert.Equal(("0.5", "0.25,1", "1x2"), (warm.Extras["Temperature"], warm.Extras["Guidance interval"], warm.Extras["Grid"]));
         Assert.False(GenerationParameters.FromPng(Out("one.png"))!.Extras.ContainsKey("Temperature")); // τ = 1 is not recorded as an extra
     }
 
@@ -87,6 +87,7 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
     [InlineData("--temperature must be in (0, 10]", "--temperature", "0")]
     [InlineData("--temperature must be in (0, 10]", "--temperature", "NaN")]
     [InlineData("--sampler must be sde or ode", "--sampler", "heun")]
+    [InlineData("guidance interval must satisfy 0 ≤ low ≤ high ≤ 1", "--guidance-interval", "0.9,0.1")]
     public void BadInputIsRefusedNamingTheLimitAndWritesNothing(string message, params string[] extra)
     {
         string prompt = extra.Contains("--long") ? string.Join(" ", Enumerable.Repeat("a red circle", 40))
