@@ -58,6 +58,7 @@ public sealed class VgtAeLoss : nn.Module
         var c = Config;
         var rec = (c.ReconstructionLoss == ReconstructionKind.L2 ? nn.functional.mse_loss(x, xr) : nn.functional.l1_loss(x, xr))
                   * c.ReconstructionWeight;
+        var outlier = c.OutlierWeight > 0 ? OutlierLoss(x, xr, c.OutlierThreshold) : zeros(1).sum();
         var perc = perceptual(x, xr).mean();
         var distill = extras.DistillLoss ?? zeros(1).sum();
 
@@ -73,13 +74,14 @@ public sealed class VgtAeLoss : nn.Module
         rec = rec / logvar.exp();
         var kl = extras.KlPerSample is { } k ? k.sum() / k.shape[0] : zeros(1).sum();
 
-        var total = rec + c.DistillWeight * distill + c.PerceptualWeight * perc + c.KlWeight * kl
+        var total = rec + c.OutlierWeight * outlier + c.DistillWeight * distill + c.PerceptualWeight * perc + c.KlWeight * kl
                     + dWeight * discFactor * gan;
         var logs = new Dictionary<string, double>
         {
             ["total_loss"] = Item(total),
             ["distill_loss"] = Item(distill),
             ["reconstruction_loss"] = Item(rec),
+            ["outlier_loss"] = c.OutlierWeight * Item(outlier),
             ["perceptual_loss"] = c.PerceptualWeight * Item(perc),
             ["kl_loss"] = c.KlWeight * Item(kl),
             ["weighted_gan_loss"] = dWeight * discFactor * Item(gan),
@@ -89,6 +91,10 @@ public sealed class VgtAeLoss : nn.Module
         };
         return new AeLossOutput(total, logs);
     }
+
+    /// <summary>mean(relu(|x − x̂| − δ)²) over all pixels and channels: zero for small errors, quadratic beyond δ.</summary>
+    public static Tensor OutlierLoss(Tensor x, Tensor reconstruction, double threshold) =>
+        (x - reconstruction).abs().sub(threshold).clamp_min(0).square().mean();
 
     /// <summary>
     /// The discriminator loss on the same batch (detached inputs); the training loop calls it from

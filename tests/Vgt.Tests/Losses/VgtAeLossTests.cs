@@ -63,6 +63,30 @@ public class VgtAeLossTests
     }
 
     [Fact]
+    public void OutlierTermChargesOnlyErrorsBeyondTheThresholdQuadratically()
+    {
+        var x = zeros(1, 1, 1, 4);
+        var xr = tensor(new float[] { 0.01f, -0.04f, 0.25f, -0.55f }).reshape(1, 1, 1, 4);
+        // excesses over δ = 0.05: 0, 0, 0.2, 0.5 → mean of squares (0.04 + 0.25) / 4
+        Assert.Equal(0.0725, VgtAeLoss.OutlierLoss(x, xr, 0.05).item<float>(), 6);
+
+        var perceptual = new FeaturePerceptualLoss(new PixelTeacher());
+        var plain = new VgtAeLoss(SmallConfig(start: 100), perceptual, new Generator(1).manual_seed(1));
+        var withOutliers = new VgtAeLoss(SmallConfig(start: 100) with { OutlierWeight = 20, OutlierThreshold = 0.1 }, perceptual, new Generator(1).manual_seed(1));
+        var (a, b) = Batch();
+        var extras = new AeLossExtras(tensor(0.7f), tensor(new float[] { 3f, 5f }));
+        double expected = 20 * VgtAeLoss.OutlierLoss((a + 1) / 2, (b + 1) / 2, 0.1).item<float>();
+        var p0 = plain.GeneratorLoss(a, b, extras, globalStep: 0);
+        var p1 = withOutliers.GeneratorLoss(a, b, extras, globalStep: 0);
+        Assert.True(expected > 0);
+        Assert.Equal(expected, p1.Logs["outlier_loss"], 6);
+        Assert.Equal(p0.Loss.item<float>() + expected, p1.Loss.item<float>(), 5);
+        Assert.Equal(0.0, p0.Logs["outlier_loss"]);
+        Assert.Throws<ConfigValidationException>(() => (AeLossConfig.Stage2 with { OutlierThreshold = 1.5 }).Validate());
+        Assert.Throws<ConfigValidationException>(() => (AeLossConfig.Stage2 with { OutlierWeight = -1 }).Validate());
+    }
+
+    [Fact]
     public void GeneratorGradientDoesNotReachTheDiscriminator()
     {
         var loss = new VgtAeLoss(SmallConfig(start: 0), new FeaturePerceptualLoss(new PixelTeacher()));
