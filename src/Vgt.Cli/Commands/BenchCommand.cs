@@ -32,9 +32,10 @@ public static class BenchCommand
         var order = new Option<string?>("--order") { Description = "random or raster (with --model; default: the model's)" };
         var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ (with --model; default: the model's)" };
         var interval = new Option<string?>("--guidance-interval") { Description = "Flow times LOW,HIGH where CFG applies (with --model; default: the model's)" };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (with --model; default: the model's setting, else torch's)" };
         var cmd = new Command("geneval", "Generate images for every metadata line into GenEval's folder layout.")
         {
-            metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps, cfgSchedule, sampler, order, temperature, interval,
+            metadata, outDir, perPrompt, seed, groundTruth, model, parallel, cfg, steps, cfgSchedule, sampler, order, temperature, interval, threads,
         };
         cmd.SetAction(parse =>
         {
@@ -43,9 +44,9 @@ public static class BenchCommand
             if (gt == (modelName is not null))
                 throw new ArgumentException("pass exactly one of --model DIR (a generator) and --ground-truth (Shapes World's renderer)");
             var overrides = new SamplingOverrides(parse.GetValue(parallel), parse.GetValue(cfg), parse.GetValue(steps), parse.GetValue(cfgSchedule),
-                parse.GetValue(sampler), parse.GetValue(order), parse.GetValue(temperature), parse.GetValue(interval));
+                parse.GetValue(sampler), parse.GetValue(order), parse.GetValue(temperature), parse.GetValue(interval)) { Threads = parse.GetValue(threads) };
             if (gt && overrides.Any)
-                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order, --temperature and --guidance-interval apply to --model only");
+                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order, --temperature, --guidance-interval and --threads apply to --model only");
             using var vgt = modelName is null ? null : LoadGenerator(modelName, overrides);
             IImageGenerator generator = vgt is null ? new ShapesGroundTruthGenerator() : vgt;
             string dir = parse.GetValue(outDir)!;
@@ -65,7 +66,9 @@ public static class BenchCommand
     sealed record SamplingOverrides(int? Parallel, double? Cfg, int? Steps, string? CfgSchedule, string? Sampler, string? Order, double? Temperature,
         string? GuidanceInterval)
     {
-        public bool Any => Parallel is not null || Cfg is not null || Steps is not null || CfgSchedule is not null
+        public int? Threads { get; init; }
+
+        public bool Any => Threads is not null || Parallel is not null || Cfg is not null || Steps is not null || CfgSchedule is not null
                            || Sampler is not null || Order is not null || Temperature is not null || GuidanceInterval is not null;
     }
 
@@ -78,9 +81,13 @@ public static class BenchCommand
         var orderKind = GenerateCommand.ParseOrder(o.Order);
         GenerateCommand.CheckTemperature(o.Temperature);
         var interval = GenerateCommand.ParseInterval(o.GuidanceInterval);
+        if (o.Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {o.Threads}");
         var g = Vgt.Pipelines.VgtGenerator.Load(Vgt.Runtime.ModelCatalog.Resolve(nameOrDir));
         try
         {
+            // The model's thread setting, as `vgt generate` uses: one image per call is many tiny ops, and two benchmark
+            // processes with torch's default thread count on two cores ran 6× slower than with one thread each.
+            if ((o.Threads ?? g.Config.Defaults.Threads) is > 0 and var torchThreads) Vgt.Runtime.TorchRuntime.Initialise(torchThreads);
             var r = g.BenchRequest;
             int tokens = (r.Size.Height / g.PixelStride) * (r.Size.Width / g.PixelStride);
             int k = o.Parallel ?? r.ParallelK;
