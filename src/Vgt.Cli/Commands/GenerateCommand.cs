@@ -19,31 +19,25 @@ public static class GenerateCommand
         var prompt = new Argument<string>("prompt") { Description = "What to draw, e.g. \"a photo of a red circle left of a blue square\"" };
         var output = new Option<string?>("--output", "-o") { Description = "PNG to write (default out.png; with --n > 1 and no --grid: NAME-0.png, NAME-1.png, …)" };
         var seed = new Option<long>("--seed") { Description = "The one seed (token order, noise, sampling)", DefaultValueFactory = _ => 0 };
-        var cfg = new Option<double?>("--cfg") { Description = "Guidance scale (1 = none; default: the model's)" };
-        var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "linear (the reference's, decreasing), constant or linear_increasing (default: the model's)" };
-        var steps = new Option<int?>("--steps") { Description = "Flow sampler steps per token group (default: the model's)" };
-        var parallel = new Option<int?>("--parallel") { Description = "Tokens decoded per step K, 1 ≤ K ≤ tokens of the grid (default: the model's)" };
-        var order = new Option<string?>("--order") { Description = "random or raster (default: the model's)" };
         var size = new Option<int?>("--size") { Description = "Square image side in pixels: a multiple of the model's stride, at most its query grid (default: the model's)" };
         var negative = new Option<string?>("--negative") { Description = "Negative prompt for the unconditional branch (default: the CFG prompt)" };
         var count = new Option<int>("--n") { Description = "Images to make (one batch, one seed)", DefaultValueFactory = _ => 1 };
         var grid = new Option<bool>("--grid") { Description = "Tile the --n images into one PNG" };
-        var sampler = new Option<string?>("--sampler") { Description = "sde (Euler–Maruyama, the reference's) or ode (default: the model's)" };
-        var temperature = new Option<double?>("--temperature") { Description = "Head sampling temperature τ > 0: noise drawn as τ·N(0, I); 1 = the reference sampler, below 1 sharper (default: the model's)" };
-        var interval = new Option<string?>("--guidance-interval") { Description = "Flow times LOW,HIGH in [0, 1] (0 = noise, 1 = data) where CFG applies; elsewhere the conditional velocity alone (default: the model's; 0,1 = always, the reference)" };
-        var threads = new Option<int?>("--threads") { Description = "Torch threads (default: the model's setting, else torch's)" };
         var model = new Option<string>("--model") { Description = $"Generator name (models/NAME) or directory", DefaultValueFactory = _ => DefaultModel };
+        var sampling = new SamplingOverrides.Options();
         var cmd = new Command("generate", "Generate images from a text prompt (default model: shapes-vgt, 64 px Shapes World).")
         {
-            prompt, output, seed, cfg, cfgSchedule, steps, parallel, order, size, negative, count, grid, sampler, temperature, interval, model, threads,
+            prompt, output, seed, size, negative, count, grid, model,
         };
+        sampling.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), parse.GetValue(cfg),
-                parse.GetValue(cfgSchedule), parse.GetValue(steps), parse.GetValue(parallel), parse.GetValue(order), parse.GetValue(size),
-                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(sampler), parse.GetValue(model)!)
+            var sv = sampling.Read(parse);
+            var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), sv.Cfg,
+                sv.CfgSchedule, sv.Steps, sv.Parallel, sv.Order, parse.GetValue(size),
+                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), sv.Sampler, parse.GetValue(model)!)
             {
-                Threads = parse.GetValue(threads), Temperature = parse.GetValue(temperature), GuidanceInterval = parse.GetValue(interval),
+                Threads = sv.Threads, Temperature = sv.Temperature, GuidanceInterval = sv.GuidanceInterval,
             };
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -66,35 +60,10 @@ public static class GenerateCommand
         public int? Threads { get; init; }
         public double? Temperature { get; init; }
         public string? GuidanceInterval { get; init; }
+
+        public SamplingOverrides Sampling => new(Cfg, CfgSchedule, Steps, Parallel, Order, Sampler, Temperature, GuidanceInterval, Threads);
     }
 
-    /// <summary>--guidance-interval text → interval (null = the model's default).</summary>
-    public static GuidanceInterval? ParseInterval(string? text) => text is null ? null : Vgt.Sampling.GuidanceInterval.Parse(text);
-
-    /// <summary>--order text → kind (null = the model's default).</summary>
-    public static GenerationOrderKind? ParseOrder(string? order) => order switch
-    {
-        null => null,
-        "random" => GenerationOrderKind.Random,
-        "raster" => GenerationOrderKind.Raster,
-        _ => throw new ArgumentException($"--order must be random or raster, got '{order}'"),
-    };
-
-    /// <summary>--sampler text → kind (null = the model's default).</summary>
-    public static SamplerKind? ParseSampler(string? sampler) => sampler switch
-    {
-        null => null,
-        "sde" => SamplerKind.EulerMaruyama,
-        "ode" => SamplerKind.EulerOde,
-        _ => throw new ArgumentException($"--sampler must be sde or ode, got '{sampler}'"),
-    };
-
-    /// <summary>Checks --temperature (null = the model's default).</summary>
-    public static void CheckTemperature(double? temperature)
-    {
-        if (temperature is { } t && !(t > 0 && t <= SamplerTemperature.Max))
-            throw new ArgumentException($"--temperature must be in (0, {SamplerTemperature.Max.ToString(CultureInfo.InvariantCulture)}] (1 = the model's distribution, below 1 sharper), got {t.ToString(CultureInfo.InvariantCulture)}");
-    }
 
     /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
     public static int Run(GenerateOptions o, CancellationToken cancel)
@@ -102,34 +71,19 @@ public static class GenerateCommand
         // Checks that need no model.
         if (string.IsNullOrWhiteSpace(o.Prompt)) throw new ArgumentException("the prompt is empty; give a description such as \"a photo of a red circle\"");
         if (o.Count < 1) throw new ArgumentException($"--n must be ≥ 1, got {o.Count}");
-        if (o.Cfg is { } c && !double.IsFinite(c)) throw new ArgumentException($"--cfg must be a finite number (1 = no guidance; typical 1–10), got {c.ToString(CultureInfo.InvariantCulture)}");
         if (o.Negative is not null && string.IsNullOrWhiteSpace(o.Negative)) throw new ArgumentException("--negative is empty; leave it out to use the CFG prompt");
-        if (o.CfgSchedule is { } cs) _ = CfgSchedule.Create(cs, 1.0);
-        var orderKind = ParseOrder(o.Order);
-        var samplerKind = ParseSampler(o.Sampler);
-        CheckTemperature(o.Temperature);
-        var guidanceInterval = ParseInterval(o.GuidanceInterval);
+        var sampling = o.Sampling;
+        sampling.Check();
 
         string dir = ResolveModel(o.Model);
-        if (o.Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {o.Threads}");
         using var generator = VgtGenerator.Load(dir);
-        if ((o.Threads ?? generator.Config.Defaults.Threads) is > 0 and var torchThreads) TorchRuntime.Initialise(torchThreads);
+        sampling.ApplyThreads(generator);
         var request = generator.Request([o.Prompt]);
         int px = o.Size ?? request.Size.Height, stride = generator.PixelStride, max = generator.MaxSize;
         if (px < 1 || px % stride != 0) throw new ArgumentException($"--size {px} is not a multiple of the model's stride {stride} px (e.g. {Math.Max(stride, px / stride * stride)})");
         if (px > max) throw new ArgumentException($"--size {px} exceeds the query grid: at most {max} px ({max / stride}×{max / stride} tokens of {stride} px)");
         int tokens = (px / stride) * (px / stride);
-        request = request with
-        {
-            Seed = o.Seed, Cfg = o.Cfg ?? request.Cfg, CfgSchedule = o.CfgSchedule ?? request.CfgSchedule, Steps = o.Steps ?? request.Steps,
-            ParallelK = o.Parallel ?? Math.Min(request.ParallelK, tokens), Order = orderKind ?? request.Order, Size = (px, px),
-            Negative = o.Negative, ImagesPerPrompt = o.Count, Sampler = samplerKind ?? request.Sampler,
-            Temperature = o.Temperature ?? request.Temperature, GuidanceInterval = guidanceInterval ?? request.GuidanceInterval,
-        };
-        if (request.ParallelK < 1 || request.ParallelK > tokens)
-            throw new ArgumentException($"--parallel {request.ParallelK} is out of range: K must be in [1, {tokens}] (the tokens of a {px} px image)");
-        int minSteps = request.Sampler == SamplerKind.EulerMaruyama ? 2 : 1;
-        if (request.Steps < minSteps) throw new ArgumentException($"--steps must be ≥ {minSteps} for this sampler, got {request.Steps}");
+        request = sampling.ApplyTo(request with { Seed = o.Seed, Size = (px, px), Negative = o.Negative, ImagesPerPrompt = o.Count }, tokens, $"a {px} px image");
 
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
         try

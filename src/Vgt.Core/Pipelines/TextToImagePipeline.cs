@@ -110,8 +110,7 @@ public sealed class TextToImagePipeline
         if (!double.IsFinite(r.Cfg)) throw new ArgumentOutOfRangeException(nameof(r), r.Cfg, "cfg must be a finite number");
         int minSteps = r.Sampler == SamplerKind.EulerMaruyama ? 2 : 1;
         if (r.Steps < minSteps) throw new ArgumentOutOfRangeException(nameof(r), r.Steps, $"steps must be >= {minSteps} for {r.Sampler}");
-        if (!(r.Temperature > 0 && r.Temperature <= SamplerTemperature.Max))
-            throw new ArgumentOutOfRangeException(nameof(r), r.Temperature, $"temperature must be in (0, {SamplerTemperature.Max}] (1 = the model's distribution)");
+        SamplerTemperature.Check(r.Temperature);
         r.GuidanceInterval.Validate();
         if (r.Sampler == SamplerKind.EulerMaruyama && !(r.LastStepSize > 0 && r.LastStepSize < 1))
             throw new ArgumentOutOfRangeException(nameof(r), r.LastStepSize, "last step size must be in (0, 1)");
