@@ -55,7 +55,7 @@ public static class BenchCommand
     }
 
     /// <summary>A generator directory with the benchmark's overrides applied (checked against the model's limits).</summary>
-    static Vgt.Pipelines.VgtGenerator LoadGenerator(string nameOrDir, SamplingOverrides o)
+    internal static Vgt.Pipelines.VgtGenerator LoadGenerator(string nameOrDir, SamplingOverrides o)
     {
         o.Check();
         var g = Vgt.Pipelines.VgtGenerator.Load(Vgt.Runtime.ModelCatalog.Resolve(nameOrDir));

@@ -65,7 +65,7 @@ public static class EvalReconCommand
         return new TeacherFeatureExtractor(shell, Path.GetFileName(vlm.TrimEnd('/')));
     }
 
-    static string? BenchmarkPath(string? option)
+    internal static string? BenchmarkPath(string? option)
     {
         if (option == "none") return null;
         if (option is not null) return File.Exists(option) ? option : throw new FileNotFoundException($"benchmark metadata not found: {option}", option);

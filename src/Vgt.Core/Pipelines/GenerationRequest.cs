@@ -64,6 +64,9 @@ public sealed record GenerationRequest
     /// <summary>Pre-drawn noise for every sampler call in order (parity tests); overrides the seed's noise streams.</summary>
     public INoiseSource? Noise { get; init; }
 
+    /// <summary>Latent tokens given in advance (completion / inpainting): fed first, never sampled; null = none.</summary>
+    public KnownTokens? Known { get; init; }
+
     /// <summary>What to store in the PNG of image <paramref name="index"/> (0-based in the result's order).</summary>
     public GenerationParameters ParametersFor(int index, string modelId = "") => new()
     {
@@ -88,6 +91,7 @@ public sealed record GenerationRequest
         var extras = new Dictionary<string, string>();
         if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
+        if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return extras;
     }
 }

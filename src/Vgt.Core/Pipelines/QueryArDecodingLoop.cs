@@ -20,6 +20,8 @@ public sealed record DecodingSettings
     public bool Guidance { get; init; } = true;
     /// <summary>The requested group size K (the reference's acc_ratio; K &gt; 1 switches its "multi" feeding).</summary>
     public int ParallelK { get; init; } = 1;
+    /// <summary>Tokens given in advance: a group made only of given positions is fed, not sampled.</summary>
+    public KnownTokens? Known { get; init; }
 }
 
 /// <summary>Latent tokens [N, L, C·p²] in raster order (channel-normed), and the time spent in the LLM and the head.</summary>
@@ -69,13 +71,19 @@ public static class QueryArDecodingLoop
             var cond = model.Conditions(atQueries).reshape(rows * group.Length, d);         // cond block, then uncond block
             llmClock.Stop();
 
-            headClock.Start();
-            double scale = s.Cfg.ScaleFor(s.Schedule.Progress(k));
-            var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noiseFor(k), layout); // [N·K, C·p²]
-            var latents = QueryArModel.ChannelLayerNorm(sample).reshape(images, group.Length, c);
-            headClock.Stop();
-
             var index = tensor(group.Select(i => (long)i).ToArray());
+            Tensor latents;                                                                  // [N, K, C·p²]
+            if (GivenGroup(s.Known, group))
+                latents = s.Known!.Tokens.index_select(1, index);                            // fed as given, nothing sampled
+            else
+            {
+                headClock.Start();
+                double scale = s.Cfg.ScaleFor(s.Schedule.Progress(k));
+                var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noiseFor(k), layout); // [N·K, C·p²]
+                latents = QueryArModel.ChannelLayerNorm(sample).reshape(images, group.Length, c);
+                headClock.Stop();
+            }
+
             result.index_copy_(1, index, latents);
             var posOfGroup = pos.index_select(1, index);                                      // [1, K, D]
             var back = model.LatentTokens(latents.repeat(branches, 1, 1), posOfGroup);        // same latents for both branches
@@ -85,5 +93,15 @@ public static class QueryArDecodingLoop
         }
         fedBack?.Dispose();
         return new DecodingOutput(result.MoveToOuterDisposeScope(), llmClock.Elapsed, headClock.Elapsed);
+    }
+
+    /// <summary>True when every position of the group is given; a group mixing given and free positions is a caller bug.</summary>
+    private static bool GivenGroup(KnownTokens? known, int[] group)
+    {
+        if (known is null) return false;
+        int given = group.Count(i => known.Given[i]);
+        if (given != 0 && given != group.Length)
+            throw new ArgumentException($"a decoding group mixes {given} given and {group.Length - given} free positions; schedule given tokens with KnownTokens.Reorder");
+        return given == group.Length;
     }
 }

@@ -66,6 +66,7 @@ public sealed class TextToImagePipeline
             Mode = request.Mode,
             Guidance = guidance,
             ParallelK = request.ParallelK,
+            Known = request.Known,
         };
         var initial = seed.TorchGenerator("noise");
         var steps = seed.TorchGenerator("sampling");
@@ -116,10 +117,17 @@ public sealed class TextToImagePipeline
             throw new ArgumentOutOfRangeException(nameof(r), r.LastStepSize, "last step size must be in (0, 1)");
         if (r.CustomOrder is { } order && (order.Count != tokens || order.Distinct().Count() != tokens || order.Any(i => i < 0 || i >= tokens)))
             throw new ArgumentException($"custom order must be a permutation of 0 … {tokens - 1}", nameof(r));
+        r.Known?.Check((long)r.Prompts.Count * r.ImagesPerPrompt, tokens, model.Config.TokenDim);
         return (h, w);
     }
 
     private static GenerationSchedule Schedule(GenerationRequest r, int tokens, VgtSeed seed)
+    {
+        var schedule = BaseSchedule(r, tokens, seed);
+        return r.Known is { } known ? known.Reorder(schedule.Order, r.ParallelK) : schedule;
+    }
+
+    private static GenerationSchedule BaseSchedule(GenerationRequest r, int tokens, VgtSeed seed)
     {
         if (r.CustomOrder is { } custom)
         {

@@ -77,9 +77,10 @@ public sealed record VgtGeneratorConfig : IValidatable
 /// <summary>
 /// A complete text-to-image generator loaded from one directory: <c>config.json</c> (<see cref="VgtGeneratorConfig"/>),
 /// <c>model.safetensors</c> (QueryAR state-dict names, EMA weights), the tokenizer files and the frozen AE in
-/// <c>ae/</c>. Implements <see cref="IImageGenerator"/> for <c>vgt bench geneval --model</c>.
+/// <c>ae/</c>. Implements <see cref="IImageGenerator"/> for <c>vgt bench geneval --model</c> and
+/// <see cref="IImageCompleter"/> for <c>vgt eval completion</c>.
 /// </summary>
-public sealed class VgtGenerator : IImageGenerator, IDisposable
+public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
 {
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
@@ -218,6 +219,46 @@ public sealed class VgtGenerator : IImageGenerator, IDisposable
     public RgbImage Generate(GenEvalMetadata metadata, long seed)
     {
         using var result = pipeline.Generate(BenchRequest with { Prompts = [metadata.Prompt], Seed = seed, ImagesPerPrompt = 1 });
+        return ToRgb(result.Images[0]);
+    }
+
+    // ---------------------------------------------------------------- IImageCompleter
+
+    public int TokensFor(int size)
+    {
+        int side = size / PixelStride;
+        return side * side;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="reference"/> with the generator's AE, keeps <paramref name="knownTokens"/> positions
+    /// (the first of a random permutation from the seed's stream "known") and generates the others with
+    /// <see cref="BenchRequest"/>'s settings, the prompt of <paramref name="metadata"/> and <paramref name="seed"/>.
+    /// </summary>
+    public RgbImage Complete(GenEvalMetadata metadata, RgbImage reference, int knownTokens, long seed)
+    {
+        if (reference.Width != reference.Height)
+            throw new ArgumentException($"completion takes square images, got {reference.Width}×{reference.Height}", nameof(reference));
+        int tokens = TokensFor(reference.Width);
+        if (knownTokens < 0 || knownTokens > tokens)
+            throw new ArgumentOutOfRangeException(nameof(knownTokens), knownTokens, $"known tokens must be in [0, {tokens}]");
+        using var scope = NewDisposeScope();
+        Tensor latentTokens;
+        using (no_grad())
+        {
+            var image = Imaging.ImageTensor.FromRgbBytes(reference.Pixels, reference.Width, reference.Height).unsqueeze(0); // [1,3,H,W]
+            latentTokens = LatentPatchify.Patchify(Autoencoder.Encode(image).to(float32), Config.QueryAr.LatentPatchSize); // [1, L, C·p²]
+        }
+        var given = new bool[tokens];
+        using (var generator = new Runtime.VgtSeed(seed).TorchGenerator("known"))
+        using (var perm = randperm(tokens, generator: generator))
+            foreach (long i in perm.data<long>().Take(knownTokens)) given[i] = true;
+        var request = BenchRequest with
+        {
+            Prompts = [metadata.Prompt], Seed = seed, ImagesPerPrompt = 1, Size = (reference.Height, reference.Width),
+            Known = new KnownTokens(latentTokens, given),
+        };
+        using var result = pipeline.Generate(request);
         return ToRgb(result.Images[0]);
     }
 

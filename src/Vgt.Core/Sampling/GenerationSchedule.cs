@@ -23,6 +23,13 @@ public sealed record GenerationSchedule(int[] Order, IReadOnlyList<int[]> Groups
 
     public int GroupCount => Groups.Count;
 
+    /// <summary>
+    /// When the first group holds tokens given in advance (completion), the number of groups plain generation would
+    /// have spent on them; CFG progress then counts that many groups for it, so a free token gets the scale it would
+    /// get at the same point of plain generation. 0 = no given group.
+    /// </summary>
+    public int GivenAsGroups { get; init; }
+
     /// <summary>Raster order, groups of about <paramref name="groupSize"/>.</summary>
     public static GenerationSchedule Raster(int tokens, int groupSize)
     {
@@ -69,7 +76,9 @@ public sealed record GenerationSchedule(int[] Order, IReadOnlyList<int[]> Groups
         if (k < 0 || k >= GroupCount) throw new ArgumentOutOfRangeException(nameof(k), k, $"group must be in [0, {GroupCount})");
         int done = 0;
         for (int i = 0; i < k; i++) done += Groups[i].Length;
-        return new GroupProgress(k, GroupCount, done, Tokens);
+        if (GivenAsGroups == 0) return new GroupProgress(k, GroupCount, done, Tokens);
+        int shift = GivenAsGroups - 1;                                                   // group 0 stands for GivenAsGroups groups
+        return new GroupProgress(k == 0 ? 0 : k + shift, GroupCount + shift, done, Tokens);
     }
 
     private static void CheckSizes(int tokens, int groupSize)
