@@ -121,4 +121,30 @@ public class Qwen2UnitTests
         var e4 = Assert.Throws<NotSupportedException>(() => scaled.Forward(zeros(1, 1, 16), positionIds: tensor(new long[] { 64 }, [1, 1])));
         Assert.Contains("max_position_embeddings (64)", e4.Message);
     }
+
+    [Fact]
+    public void KvCacheHoldsEveryAppendAndGrowsByDoubling()
+    {
+        using var scope = NewDisposeScope();
+        using var cache = new KvCache(2);
+        var all = new List<Tensor>();
+        var g = new Generator(1);
+        long[] capacities = new long[6];
+        for (int i = 0; i < 6; i++)
+        {
+            var k = randn(new long[] { 2, 3, i + 1, 4 }, generator: g);
+            all.Add(k);
+            var (keys, values) = cache.Append(0, k, k * 2);
+            cache.Append(1, k, k);
+            var expected = cat(all.ToArray(), 2);
+            Assert.True(keys.equal(expected).all().item<bool>());
+            Assert.True(values.equal(expected * 2).all().item<bool>());
+            capacities[i] = cache.Capacity;
+        }
+        Assert.Equal(21, cache.Length);                                         // 1 + 2 + … + 6
+        Assert.Equal(new long[] { 1, 3, 6, 12, 24, 24 }, capacities);           // max(needed, 2 × capacity)
+        var e = Assert.Throws<ArgumentException>(() => cache.Append(0, zeros(1, 3, 1, 4), zeros(1, 3, 1, 4)));
+        Assert.Contains("do not fit the cache [2,3,21,4]", e.Message);
+        Assert.Throws<ArgumentException>(() => cache.Append(0, zeros(2, 3, 1, 4, dtype: ScalarType.Float64), zeros(2, 3, 1, 4, dtype: ScalarType.Float64)));
+    }
 }
