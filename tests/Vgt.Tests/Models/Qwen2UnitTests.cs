@@ -147,4 +147,15 @@ public class Qwen2UnitTests
         Assert.Contains("do not fit the cache [2,3,21,4]", e.Message);
         Assert.Throws<ArgumentException>(() => cache.Append(0, zeros(2, 3, 1, 4, dtype: ScalarType.Float64), zeros(2, 3, 1, 4, dtype: ScalarType.Float64)));
     }
+
+    [Fact]
+    public void TokenIdsOutsideTheTableAreRefusedNamingTheRange()
+    {
+        using var scope = NewDisposeScope();
+        var table = new TokenEmbedding(11, 4, 0.02, generator: new Generator(2));
+        Assert.Equal(new long[] { 2, 3, 4 }, table.forward(tensor(new long[] { 0, 5, 10, 1, 2, 3 }, [2, 3])).shape);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => table.forward(tensor(new long[] { 3, 11 })));
+        Assert.Contains("[0, 11), got [3, 11]", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.forward(tensor(new[] { -1 })));
+    }
 }
