@@ -32,7 +32,7 @@ public sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
         // One host sync per call (the range is read only when something is out of range): an id outside the table
         // would otherwise be a native error on the CPU and a device-side assert on a GPU.
         if (ids.numel() > 0 && ids.lt(0).logical_or(ids.ge(rows)).any().item<bool>())
-            throw new ArgumentOutOfRangeException(nameof(ids), $"token ids must be in [0, {rows}), got [{ids.min().item<long>()}, {ids.max().item<long>()}]");
+            throw new ArgumentOutOfRangeException(nameof(ids), $"token ids must be in [0, {rows}), got [{ids.min().to_type(ScalarType.Int64).item<long>()}, {ids.max().to_type(ScalarType.Int64).item<long>()}]");
         var flat = weight.index_select(0, ids.flatten().to_type(ScalarType.Int64));
         return flat.view([.. ids.shape, weight.shape[1]]).MoveToOuterDisposeScope();
     }
