@@ -39,8 +39,7 @@ public sealed record GeneratorDefaults : IValidatable
         ConfigValidationException.Require(Size >= 1, "defaults.size", $"must be ≥ 1, got {Size}");
         ConfigValidationException.Require(Parallel >= 1, "defaults.parallel", $"must be ≥ 1, got {Parallel}");
         ConfigValidationException.Require(Temperature > 0 && Temperature <= SamplerTemperature.Max, "defaults.temperature", $"must be in (0, {SamplerTemperature.Max}], got {Temperature}");
-        ConfigValidationException.Require(GuidanceInterval.Low >= 0 && GuidanceInterval.High <= 1 && GuidanceInterval.Low <= GuidanceInterval.High,
-            "defaults.guidance_interval", $"must satisfy 0 ≤ low ≤ high ≤ 1, got [{GuidanceInterval}]");
+        ConfigValidationException.Require(GuidanceInterval.IsValid, "defaults.guidance_interval", $"must satisfy {Sampling.GuidanceInterval.Rule}, got [{GuidanceInterval}]");
     }
 }
 

@@ -16,10 +16,15 @@ public readonly record struct GuidanceInterval(double Low, double High)
 
     public bool Contains(double t) => t >= Low && t <= High;
 
+    /// <summary>The rule every interval must satisfy, for messages.</summary>
+    public const string Rule = "0 ≤ low ≤ high ≤ 1";
+
+    public bool IsValid => Low >= 0 && High <= 1 && Low <= High;
+
     public void Validate()
     {
-        if (!(Low >= 0 && High <= 1 && Low <= High))
-            throw new ArgumentOutOfRangeException(nameof(Low), this, $"guidance interval must satisfy 0 ≤ low ≤ high ≤ 1, got [{Low.ToString(CultureInfo.InvariantCulture)}, {High.ToString(CultureInfo.InvariantCulture)}]");
+        if (!IsValid)
+            throw new ArgumentOutOfRangeException(nameof(Low), this, $"guidance interval must satisfy {Rule}, got [{Low.ToString(CultureInfo.InvariantCulture)}, {High.ToString(CultureInfo.InvariantCulture)}]");
     }
 
     /// <summary>"LOW,HIGH" (e.g. "0.2,1") → interval.</summary>

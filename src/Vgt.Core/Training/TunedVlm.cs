@@ -25,22 +25,17 @@ public static class TunedVlm
     /// </summary>
     public static void ReplaceLlm(InternVlChatModel chat, IReadOnlyDictionary<string, Tensor> generatorState, string source)
     {
-        var target = chat.Model.LanguageModel.Model.state_dict();
-        var llm = generatorState.Where(kv => kv.Key.StartsWith(GeneratorLlmPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[GeneratorLlmPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
-        var problems = new List<string>();
-        foreach (var (name, t) in target)
+        // strict: a single missing, unexpected or mis-shaped tensor refuses the whole replacement
+        using var checkpoint = new TensorDictionaryCheckpoint(generatorState, source);
+        try
         {
-            if (!llm.TryGetValue(name, out var s)) problems.Add($"{GeneratorLlmPrefix}{name} is missing (the VLM has {TensorInfo.ShapeText(t.shape)})");
-            else if (!s.shape.SequenceEqual(t.shape))
-                problems.Add($"{GeneratorLlmPrefix}{name} is {TensorInfo.ShapeText(s.shape)}, the VLM's language_model.model.{name} is {TensorInfo.ShapeText(t.shape)}");
+            StateDictLoader.Load(chat.Model.LanguageModel.Model, checkpoint,
+                new LoadOptions { Strict = true, StripModulePrefix = false, Prefix = GeneratorLlmPrefix });
         }
-        problems.AddRange(llm.Keys.Where(k => !target.ContainsKey(k)).Select(k => $"{GeneratorLlmPrefix}{k} has no counterpart in the VLM"));
-        if (problems.Count > 0)
-            throw new InvalidDataException($"The LLM of {source} does not fit the VLM's: {problems[0]}" +
-                (problems.Count > 1 ? $" ({problems.Count} mismatches in all)" : "") + "; nothing was replaced.");
-        using var noGrad = no_grad();
-        foreach (var (name, t) in target) t.copy_(llm[name]);
+        catch (CheckpointLoadException e)
+        {
+            throw new InvalidDataException($"The LLM of {source} ({GeneratorLlmPrefix}*) does not fit the VLM's language_model.model (nothing was replaced):\n  {e.Report.Summary()}");
+        }
     }
 
     /// <summary>
