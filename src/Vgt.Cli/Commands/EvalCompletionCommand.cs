@@ -31,17 +31,13 @@ public static class EvalCompletionCommand
         cmd.SetAction(parse =>
         {
             var counts = ParseCounts(parse.GetValue(known)!);
-            var metadata = EvalReconCommand.BenchmarkPath(parse.GetValue(benchmark) ?? null)
+            var metadata = EvalReconCommand.BenchmarkPath(parse.GetValue(benchmark))
                            ?? throw new ArgumentException("--benchmark none: completion needs benchmark scenes");
             using var generator = BenchCommand.LoadGenerator(parse.GetValue(model)!, sampling.Read(parse));
             int size = generator.BenchRequest.Size.Height;
             var report = CompletionEvaluation.Run(generator, new ShapesGroundTruthGenerator(size), metadata, counts,
                 parse.GetValue(seeds), size, ConsoleProgress.Create());
-            Console.WriteLine(report.ToTable());
-            Console.WriteLine();
-            var text = report.ToJson();
-            Console.WriteLine(text);
-            if (parse.GetValue(json) is { } path) IO.AtomicFile.WriteAllText(path, text + "\n");
+            ReportOutput.Write(report.ToTable(), report.ToJson(), parse.GetValue(json));
             return 0;
         });
         return cmd;

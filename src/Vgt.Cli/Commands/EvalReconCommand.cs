@@ -35,11 +35,7 @@ public static class EvalReconCommand
             var metadata = BenchmarkPath(parse.GetValue(benchmark));
             var report = ReconEvaluator.Evaluate(ae, Path.GetFileName(dir), count, features, metadata, s => Console.Error.WriteLine(s));
             fdOwner?.Dispose();
-            Console.WriteLine(report.ToTable());
-            Console.WriteLine();
-            var text = report.ToJson();
-            Console.WriteLine(text);
-            if (parse.GetValue(json) is { } path) IO.AtomicFile.WriteAllText(path, text + "\n");
+            ReportOutput.Write(report.ToTable(), report.ToJson(), parse.GetValue(json));
             return 0;
         });
         return cmd;

@@ -26,11 +26,7 @@ public sealed record CompletionReport(string Model, string MetadataSha256, int T
         return sb.ToString();
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    });
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
 }
 
 /// <summary>
@@ -72,8 +68,6 @@ public static class CompletionEvaluation
             var perCategory = GenEvalMetadata.Tags.Where(correct.ContainsKey).ToDictionary(t => t, t => (double)correct[t].Good / correct[t].All);
             rows.Add(new CompletionRow(known, correct.Values.Sum(v => v.All), perCategory.Values.Average(), perCategory));
         }
-        return new CompletionReport(completer.Name, Sha256(metadataPath), tokens, seedsPerPrompt, rows, clock.Elapsed.TotalSeconds);
+        return new CompletionReport(completer.Name, GenEvalLayout.Sha256OfFile(metadataPath), tokens, seedsPerPrompt, rows, clock.Elapsed.TotalSeconds);
     }
-
-    static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
 }

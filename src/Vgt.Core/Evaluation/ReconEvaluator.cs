@@ -41,11 +41,7 @@ public sealed record ReconReport(string Model, int Images, int ImageSize, double
         return string.Join("\n", rows.Select(r => $"{r.Item1.PadRight(w)}  {r.Item2}"));
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    });
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
 }
 
 /// <summary>

@@ -37,15 +37,7 @@ public sealed record KnownTokens(Tensor Tokens, IReadOnlyList<bool> Given)
         var free = order.Where(i => !Given[i]).ToArray();
         var groups = new List<int[]>();
         if (given.Length > 0) groups.Add(given);
-        if (free.Length > 0)
-        {
-            int at = 0;
-            foreach (int size in Sampling.GenerationSchedule.GroupSizes(free.Length, Math.Min(groupSize, free.Length)))
-            {
-                groups.Add(free[at..(at + size)]);
-                at += size;
-            }
-        }
+        if (free.Length > 0) groups.AddRange(Sampling.GenerationSchedule.FromOrder(free, Math.Min(groupSize, free.Length)).Groups);
         return new Sampling.GenerationSchedule([.. given, .. free], groups)
         {
             GivenAsGroups = given.Length == 0 ? 0 : (given.Length + groupSize - 1) / groupSize,

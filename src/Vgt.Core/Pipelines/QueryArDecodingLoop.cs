@@ -67,8 +67,6 @@ public static class QueryArDecodingLoop
                 ? feeder.Prefill(model.EmbedText(ids), mask.to(@bool), model.ImageStartEmbedding(imageStartIds, rows), group)
                 : feeder.Next(s.Schedule.Groups[k - 1], fedBack!, group);
             var hidden = model.Decoder.ForwardAllowed(input.Embeds, input.Positions, input.Allowed, cache);
-            var atQueries = hidden.narrow(1, hidden.shape[1] - group.Length, group.Length); // [R, K, D]
-            var cond = model.Conditions(atQueries).reshape(rows * group.Length, d);         // cond block, then uncond block
             llmClock.Stop();
 
             var index = tensor(group.Select(i => (long)i).ToArray());
@@ -77,6 +75,10 @@ public static class QueryArDecodingLoop
                 latents = s.Known!.Tokens.index_select(1, index);                            // fed as given, nothing sampled
             else
             {
+                llmClock.Start();
+                var atQueries = hidden.narrow(1, hidden.shape[1] - group.Length, group.Length); // [R, K, D]
+                var cond = model.Conditions(atQueries).reshape(rows * group.Length, d);         // cond block, then uncond block
+                llmClock.Stop();
                 headClock.Start();
                 double scale = s.Cfg.ScaleFor(s.Schedule.Progress(k));
                 var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noiseFor(k), layout); // [N·K, C·p²]

@@ -129,18 +129,7 @@ public sealed class TextToImagePipeline
 
     private static GenerationSchedule BaseSchedule(GenerationRequest r, int tokens, VgtSeed seed)
     {
-        if (r.CustomOrder is { } custom)
-        {
-            var order = custom.ToArray();
-            var groups = new List<int[]>();
-            int at = 0;
-            foreach (int size in GenerationSchedule.GroupSizes(tokens, r.ParallelK))
-            {
-                groups.Add(order[at..(at + size)]);
-                at += size;
-            }
-            return new GenerationSchedule(order, groups);
-        }
+        if (r.CustomOrder is { } custom) return GenerationSchedule.FromOrder(custom.ToArray(), r.ParallelK);
         return r.Order == GenerationOrderKind.Raster
             ? GenerationSchedule.Raster(tokens, r.ParallelK)
             : GenerationSchedule.Seeded(tokens, r.ParallelK, seed);

@@ -31,6 +31,9 @@ public sealed record GenerationSchedule(int[] Order, IReadOnlyList<int[]> Groups
     public int GivenAsGroups { get; init; }
 
     /// <summary>Raster order, groups of about <paramref name="groupSize"/>.</summary>
+    /// <summary>An explicit order, sliced into groups of about <paramref name="groupSize"/> (<see cref="GroupSizes"/>).</summary>
+    public static GenerationSchedule FromOrder(int[] order, int groupSize) => new(order, Slice(order, GroupSizes(order.Length, groupSize)));
+
     public static GenerationSchedule Raster(int tokens, int groupSize)
     {
         var order = Enumerable.Range(0, tokens).ToArray();
