@@ -38,15 +38,16 @@ public class ShippedGeneratorTests
         using var g = VgtGenerator.Load(VlmTrainingTests.RepoFile("models", "shapes-vgt"));
         var line = GenEvalMetadata.ParseLine("{\"tag\": \"colors\", \"include\": [{\"class\": \"square\", \"count\": 1, \"color\": \"red\"}], \"prompt\": \"a photo of a red square\"}");
         var reference = new Vgt.Data.ShapesWorld.ShapesGroundTruthGenerator().Generate(line, 3);
-        var all = g.Complete(line, reference, 64, seed: 3);
+        int tokens = g.TokensFor(64);
+        var all = g.Complete(line, reference, tokens, seed: 3);
         using var image = Vgt.Imaging.ImageTensor.FromRgbBytes(reference.Pixels, 64, 64).unsqueeze(0);
         using var z = g.Autoencoder.Encode(image);
         using var decoded = g.Autoencoder.Decode(z);
         Assert.Equal(VgtGenerator.ToRgb(decoded[0]).Pixels, all.Pixels);
         Assert.True(GenEvalScorer.Judge(line, new ShapesDetector().Detect(all)).Correct);
         // with half the tokens given the model fills in the rest: same seed, same bytes
-        var half = g.Complete(line, reference, 32, seed: 3);
-        Assert.Equal(half.Pixels, g.Complete(line, reference, 32, seed: 3).Pixels);
+        var half = g.Complete(line, reference, tokens / 2, seed: 3);
+        Assert.Equal(half.Pixels, g.Complete(line, reference, tokens / 2, seed: 3).Pixels);
         Assert.NotEqual(all.Pixels, half.Pixels);
     }
 }
