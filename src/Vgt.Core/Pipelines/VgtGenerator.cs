@@ -116,6 +116,7 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
 
     public static VgtGenerator Load(string directory)
     {
+        Runtime.TorchRuntime.Initialise();
         if (!System.IO.Directory.Exists(directory)) throw new DirectoryNotFoundException($"Generator directory '{directory}' does not exist.");
         var configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath))

@@ -19,11 +19,18 @@ public static class TorchRuntime
 {
     static int initialised;
 
-    /// <summary>Sets the torch thread count (0 = leave torch's default) and forces the native library to load.</summary>
+    /// <summary>
+    /// Sets the torch thread count (0 = leave torch's default), forces the native library to load and, the first time,
+    /// turns libtorch's NNPACK path off.
+    /// </summary>
     public static void Initialise(int threads = 0)
     {
         if (threads > 0) torch.set_num_threads(threads);
-        if (Interlocked.Exchange(ref initialised, 1) == 0) _ = torch.__version__;
+        if (Interlocked.Exchange(ref initialised, 1) == 0)
+        {
+            _ = torch.__version__;
+            NnpackSwitch.TrySet(false);                                   // no "Could not initialize NNPACK!" spam (see NnpackSwitch)
+        }
     }
 
     /// <summary>The libLibTorchSharp.so next to this application (the copy TorchSharp loads first).</summary>
