@@ -37,7 +37,7 @@ public static class GenerateCommand
                 sv.CfgSchedule, sv.Steps, sv.Parallel, sv.Order, parse.GetValue(size),
                 parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), sv.Sampler, parse.GetValue(model)!)
             {
-                Threads = sv.Threads, Temperature = sv.Temperature, GuidanceInterval = sv.GuidanceInterval,
+                Threads = sv.Threads, Temperature = sv.Temperature, GuidanceInterval = sv.GuidanceInterval, GroupSchedule = sv.GroupSchedule,
             };
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -60,8 +60,9 @@ public static class GenerateCommand
         public int? Threads { get; init; }
         public double? Temperature { get; init; }
         public string? GuidanceInterval { get; init; }
+        public string? GroupSchedule { get; init; }
 
-        public SamplingOverrides Sampling => new(Cfg, CfgSchedule, Steps, Parallel, Order, Sampler, Temperature, GuidanceInterval, Threads);
+        public SamplingOverrides Sampling => new(Cfg, CfgSchedule, Steps, Parallel, Order, Sampler, Temperature, GuidanceInterval, Threads, GroupSchedule);
     }
 
 
@@ -93,9 +94,10 @@ public static class GenerateCommand
             Write(generator, request, result, paths, o.Grid);
             var t = result.Timings;
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "wrote {0} ({1} image{2}, {3}×{3} px, seed {4}, cfg {5} {6}, {7} steps, parallel {8}, {9} order) in {10:0.00} s (llm {11:0.00} s, head {12:0.00} s, decode {13:0.00} s)",
+                "wrote {0} ({1} image{2}, {3}×{3} px, seed {4}, cfg {5} {6}, {7} steps, parallel {8}{14}, {9} order) in {10:0.00} s (llm {11:0.00} s, head {12:0.00} s, decode {13:0.00} s)",
                 string.Join(", ", paths.Select(Path.GetFullPath)), o.Count, o.Count == 1 ? "" : "s", px, request.Seed, request.Cfg, request.CfgSchedule,
-                request.Steps, request.ParallelK, request.Order.ToString().ToLowerInvariant(), t.Total.TotalSeconds, t.Llm.TotalSeconds, t.Head.TotalSeconds, t.Decode.TotalSeconds));
+                request.Steps, request.ParallelK, request.Order.ToString().ToLowerInvariant(), t.Total.TotalSeconds, t.Llm.TotalSeconds, t.Head.TotalSeconds, t.Decode.TotalSeconds,
+                request.GroupSchedule == GroupSizeSchedule.Cosine ? " (cosine groups)" : ""));
             return 0;
         }
         catch (OperationCanceledException)

@@ -10,10 +10,11 @@ namespace Vgt.Cli.Commands;
 /// `vgt bench geneval`: one place declares the options, checks them and applies them to a request.
 /// </summary>
 public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? Steps, int? Parallel, string? Order, string? Sampler,
-    double? Temperature, string? GuidanceInterval, int? Threads)
+    double? Temperature, string? GuidanceInterval, int? Threads, string? GroupSchedule = null)
 {
     public bool Any => Cfg is not null || CfgSchedule is not null || Steps is not null || Parallel is not null || Order is not null
-                       || Sampler is not null || Temperature is not null || GuidanceInterval is not null || Threads is not null;
+                       || Sampler is not null || Temperature is not null || GuidanceInterval is not null || Threads is not null
+                       || GroupSchedule is not null;
 
     /// <summary>Checks that need no model; throws <see cref="ArgumentException"/> naming the option.</summary>
     public void Check()
@@ -22,6 +23,7 @@ public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? St
             throw new ArgumentException($"--cfg must be a finite number (1 = no guidance; typical 1–10), got {c.ToString(CultureInfo.InvariantCulture)}");
         if (CfgSchedule is { } cs) _ = Sampling.CfgSchedule.Create(cs, 1.0);
         _ = ParseOrder(Order);
+        _ = ParseGroupSchedule(GroupSchedule);
         _ = ParseSampler(Sampler);
         if (Temperature is { } t && !(t > 0 && t <= SamplerTemperature.Max))
             throw new ArgumentException($"--temperature must be in (0, {SamplerTemperature.Max.ToString(CultureInfo.InvariantCulture)}] (1 = the model's distribution, below 1 sharper), got {t.ToString(CultureInfo.InvariantCulture)}");
@@ -46,6 +48,7 @@ public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? St
         {
             Cfg = Cfg ?? request.Cfg, CfgSchedule = CfgSchedule ?? request.CfgSchedule, Steps = Steps ?? request.Steps,
             ParallelK = Parallel ?? Math.Min(request.ParallelK, tokens), Order = ParseOrder(Order) ?? request.Order,
+            GroupSchedule = ParseGroupSchedule(GroupSchedule) ?? request.GroupSchedule,
             Sampler = ParseSampler(Sampler) ?? request.Sampler, Temperature = Temperature ?? request.Temperature,
             GuidanceInterval = ParseInterval(GuidanceInterval) ?? request.GuidanceInterval,
         };
@@ -63,6 +66,15 @@ public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? St
         "random" => GenerationOrderKind.Random,
         "raster" => GenerationOrderKind.Raster,
         _ => throw new ArgumentException($"--order must be random or raster, got '{order}'"),
+    };
+
+    /// <summary>--group-schedule text → schedule (null = the model's default).</summary>
+    public static GroupSizeSchedule? ParseGroupSchedule(string? text) => text switch
+    {
+        null => null,
+        "uniform" => GroupSizeSchedule.Uniform,
+        "cosine" => GroupSizeSchedule.Cosine,
+        _ => throw new ArgumentException($"--group-schedule must be uniform or cosine, got '{text}'"),
     };
 
     /// <summary>--sampler text → kind (null = the model's default).</summary>
@@ -88,14 +100,15 @@ public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? St
         readonly Option<string?> sampler = new("--sampler") { Description = $"sde (Euler–Maruyama, the reference's) or ode ({scope}default: the model's)" };
         readonly Option<double?> temperature = new("--temperature") { Description = $"Head sampling temperature τ > 0: noise drawn as τ·N(0, I); 1 = the reference sampler, below 1 sharper ({scope}default: the model's)" };
         readonly Option<string?> interval = new("--guidance-interval") { Description = $"Flow times LOW,HIGH in [0, 1] (0 = noise, 1 = data) where CFG applies; elsewhere the conditional velocity alone ({scope}default: the model's; 0,1 = always, the reference)" };
+        readonly Option<string?> groupSchedule = new("--group-schedule") { Description = $"With --parallel K > 1: uniform (the reference's equal groups) or cosine (MAR's: small groups first, same number of steps) ({scope}default: the model's)" };
         readonly Option<int?> threads = new("--threads") { Description = $"Torch threads ({scope}default: the model's setting, else torch's)" };
 
         public void AddTo(Command command)
         {
-            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, sampler, temperature, interval, threads }) command.Options.Add(o);
+            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, groupSchedule, sampler, temperature, interval, threads }) command.Options.Add(o);
         }
 
         public SamplingOverrides Read(ParseResult p) => new(p.GetValue(cfg), p.GetValue(cfgSchedule), p.GetValue(steps), p.GetValue(parallel),
-            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads));
+            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads), p.GetValue(groupSchedule));
     }
 }

@@ -53,6 +53,9 @@ public sealed record GenerationRequest
 
     public GenerationOrderKind Order { get; init; } = GenerationOrderKind.Random;
 
+    /// <summary>How the tokens are split into groups when K &gt; 1: the reference's equal groups, or MAR's cosine (small first).</summary>
+    public GroupSizeSchedule GroupSchedule { get; init; } = GroupSizeSchedule.Uniform;
+
     /// <summary>An explicit generation order (a permutation of 0 … L−1); overrides <see cref="Order"/>.</summary>
     public IReadOnlyList<int>? CustomOrder { get; init; }
 
@@ -91,6 +94,7 @@ public sealed record GenerationRequest
         var extras = new Dictionary<string, string>();
         if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
+        if (GroupSchedule != GroupSizeSchedule.Uniform) extras["Group schedule"] = GroupSchedule.ToString().ToLowerInvariant();
         if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return extras;
     }

@@ -129,10 +129,10 @@ public sealed class TextToImagePipeline
 
     private static GenerationSchedule BaseSchedule(GenerationRequest r, int tokens, VgtSeed seed)
     {
-        if (r.CustomOrder is { } custom) return GenerationSchedule.FromOrder(custom.ToArray(), r.ParallelK);
+        if (r.CustomOrder is { } custom) return GenerationSchedule.FromOrder(custom.ToArray(), r.ParallelK, r.GroupSchedule);
         return r.Order == GenerationOrderKind.Raster
-            ? GenerationSchedule.Raster(tokens, r.ParallelK)
-            : GenerationSchedule.Seeded(tokens, r.ParallelK, seed);
+            ? GenerationSchedule.Raster(tokens, r.ParallelK, r.GroupSchedule)
+            : GenerationSchedule.Seeded(tokens, r.ParallelK, seed, r.GroupSchedule);
     }
 
     private void CheckImages(Tensor images, long n, (int Height, int Width) size)

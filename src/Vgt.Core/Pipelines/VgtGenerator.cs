@@ -20,6 +20,8 @@ public sealed record GeneratorDefaults : IValidatable
     public int Size { get; init; } = 64;
     public int Parallel { get; init; } = 1;
     public GenerationOrderKind Order { get; init; } = GenerationOrderKind.Random;
+    /// <summary>Group sizes when parallel &gt; 1 (uniform = the reference's).</summary>
+    public GroupSizeSchedule GroupSchedule { get; init; } = GroupSizeSchedule.Uniform;
     /// <summary>Head sampling temperature (1 = the reference sampler).</summary>
     public double Temperature { get; init; } = 1.0;
     /// <summary>Flow times that get CFG (default: all, the reference).</summary>
@@ -179,7 +181,7 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
         return new GenerationRequest
         {
             Prompts = prompts, Cfg = d.Cfg, CfgSchedule = d.CfgSchedule, Steps = d.Steps, Sampler = d.Sampler,
-            Size = (d.Size, d.Size), ParallelK = d.Parallel, Order = d.Order, Temperature = d.Temperature,
+            Size = (d.Size, d.Size), ParallelK = d.Parallel, Order = d.Order, GroupSchedule = d.GroupSchedule, Temperature = d.Temperature,
             GuidanceInterval = d.GuidanceInterval,
         };
     }

@@ -14,6 +14,34 @@ public class GenerationScheduleTests
     public void GroupSizesFollowTheReference(int tokens, int k, int[] sizes)
         => Assert.Equal(sizes, GenerationSchedule.GroupSizes(tokens, k));
 
+    [Theory]
+    [InlineData(16, 4, new[] { 2, 3, 5, 6 })]
+    [InlineData(16, 8, new[] { 5, 11 })]
+    [InlineData(16, 16, new[] { 16 })]
+    [InlineData(81, 16, new[] { 4, 12, 18, 22, 25 })]
+    [InlineData(10, 3, new[] { 2, 3, 5 })]
+    [InlineData(256, 16, new[] { 2, 3, 7, 8, 11, 13, 15, 16, 19, 20, 22, 23, 23, 25, 24, 25 })]
+    public void CosineGroupSizesFollowMar(int tokens, int k, int[] sizes)
+        => Assert.Equal(sizes, GenerationSchedule.GroupSizes(tokens, k, GroupSizeSchedule.Cosine));
+
+    [Fact]
+    public void CosineGroupsKeepTheStepCountAndCoverEveryTokenOnce()
+    {
+        for (int tokens = 1; tokens <= 64; tokens++)
+            for (int k = 1; k <= tokens; k++)
+            {
+                var sizes = GenerationSchedule.GroupSizes(tokens, k, GroupSizeSchedule.Cosine);
+                Assert.Equal(GenerationSchedule.GroupSizes(tokens, k).Length, sizes.Length);
+                Assert.Equal(tokens, sizes.Sum());
+                Assert.All(sizes, s => Assert.True(s >= 1, $"L={tokens} K={k}: empty group"));
+            }
+        var raster = GenerationSchedule.Raster(16, 4, GroupSizeSchedule.Cosine);
+        Assert.Equal(new[] { new[] { 0, 1 }, new[] { 2, 3, 4 }, new[] { 5, 6, 7, 8, 9 }, new[] { 10, 11, 12, 13, 14, 15 } }, raster.Groups);
+        var random = GenerationSchedule.Seeded(16, 4, new VgtSeed(5), GroupSizeSchedule.Cosine);
+        Assert.Equal(GenerationSchedule.Seeded(16, 4, new VgtSeed(5)).Order, random.Order);   // same order, other cut points
+        Assert.Equal(new[] { 2, 3, 5, 6 }, random.Groups.Select(g => g.Length));
+    }
+
     [Fact]
     public void OneTokenPerGroupGivesLGroups()
     {

@@ -47,6 +47,12 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
         }
         Assert.False(File.Exists(Out("many.png")));
 
+        (code, stdout, err) = CliRunner.Run("generate", "a photo of a blue square", "-o", Out("cos.png"), "--model", model, "--parallel", "4",
+            "--group-schedule", "cosine");
+        Assert.True(code == 0, err);
+        Assert.Contains("parallel 4 (cosine groups)", stdout);
+        Assert.Equal("cosine", GenerationParameters.FromPng(Out("cos.png"))!.Extras["Group schedule"]);
+
         (code, _, err) = CliRunner.Run("generate", "a photo of a blue square", "-o", Out("grid.png"), "--model", model, "--n", "3", "--grid");
         Assert.True(code == 0, err);
         var h = ImageFile.ReadHeader(Out("grid.png"));
@@ -87,6 +93,7 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
     [InlineData("--temperature must be in (0, 10]", "--temperature", "0")]
     [InlineData("--temperature must be in (0, 10]", "--temperature", "NaN")]
     [InlineData("--sampler must be sde or ode", "--sampler", "heun")]
+    [InlineData("--group-schedule must be uniform or cosine", "--group-schedule", "linear")]
     [InlineData("guidance interval must satisfy 0 ≤ low ≤ high ≤ 1", "--guidance-interval", "0.9,0.1")]
     public void BadInputIsRefusedNamingTheLimitAndWritesNothing(string message, params string[] extra)
     {
