@@ -97,7 +97,7 @@ public static class GenerateCommand
                 "wrote {0} ({1} image{2}, {3}×{3} px, seed {4}, cfg {5} {6}, {7} steps, parallel {8}{14}, {9} order) in {10:0.00} s (llm {11:0.00} s, head {12:0.00} s, decode {13:0.00} s)",
                 string.Join(", ", paths.Select(Path.GetFullPath)), o.Count, o.Count == 1 ? "" : "s", px, request.Seed, request.Cfg, request.CfgSchedule,
                 request.Steps, request.ParallelK, request.Order.ToString().ToLowerInvariant(), t.Total.TotalSeconds, t.Llm.TotalSeconds, t.Head.TotalSeconds, t.Decode.TotalSeconds,
-                request.GroupSchedule == GroupSizeSchedule.Cosine ? " (cosine groups)" : ""));
+                request.GroupSchedule == GroupSizeSchedule.Cosine && request.ParallelK > 1 ? " (cosine groups)" : ""));
             return 0;
         }
         catch (OperationCanceledException)

@@ -58,9 +58,7 @@ public static class TrainVgtCommand
         if (trainer.Step >= trainer.Config.Optim.Steps)
         {
             Export(trainer, export ?? Path.Combine(run, "generator"), name, configPath, summary);
-            var vlm = Path.Combine(run, "vlm");
-            if (trainer.ExportVlm(vlm))
-                Console.WriteLine($"exported the tuned VLM (init_from's vision tower + mlp1 + this LLM) → {Path.GetFullPath(vlm)} (measure: vgt eval vlm --model {vlm})");
+            trainer.ExportVlm(Path.Combine(run, "vlm"));   // logs where it wrote the tuned VLM (init_from's tower + mlp1 + this LLM)
         }
         else Console.WriteLine($"stopped at step {trainer.Step}; continue with --resume");
         return 0;

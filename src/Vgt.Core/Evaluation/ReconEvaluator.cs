@@ -8,11 +8,17 @@ using static TorchSharp.torch;
 
 namespace Vgt.Evaluation;
 
+/// <summary>One benchmark scene whose reconstruction the judge rates differently from its ground truth.</summary>
+public sealed record JudgeDisagreement(string Prompt, string Tag, long Seed, string GroundTruthVerdict, string ReconstructionVerdict);
+
 /// <summary>Per-category and overall agreement of the judge's verdicts on reconstructions vs on the ground truth.</summary>
 public sealed record JudgeAgreement(int Images, int Agreeing, int GroundTruthCorrect, int ReconstructionCorrect,
     IReadOnlyDictionary<string, double> PerCategory)
 {
     public double Overall => Images == 0 ? double.NaN : (double)Agreeing / Images;
+
+    /// <summary>Every scene where the two verdicts differ, with the judge's reasons (what to look at next).</summary>
+    public IReadOnlyList<JudgeDisagreement> Disagreements { get; init; } = [];
 }
 
 /// <summary>What `vgt eval recon` reports. PSNR and SSIM are means over images; <see cref="FrechetDistance"/> is null without a feature extractor.</summary>
@@ -35,6 +41,9 @@ public sealed record ReconReport(string Model, int Images, int ImageSize, double
             rows.Add(("judge agreement (overall)", $"{j.Overall:F4} ({j.Agreeing}/{j.Images})"));
             foreach (var (tag, v) in j.PerCategory) rows.Add(($"  {tag}", $"{v:F4}"));
             rows.Add(("  ground truth / recon judged correct", $"{j.GroundTruthCorrect} / {j.ReconstructionCorrect}"));
+            foreach (var d in j.Disagreements.Take(MaxListed))
+                rows.Add(($"  differs: {d.Prompt} (seed {d.Seed})", $"ground truth: {Verdict(d.GroundTruthVerdict)}; reconstruction: {Verdict(d.ReconstructionVerdict)}"));
+            if (j.Disagreements.Count > MaxListed) rows.Add(($"  … {j.Disagreements.Count - MaxListed} more", "(all in the JSON report)"));
         }
         rows.Add(("time (s)", $"{Seconds:F1}"));
         int w = rows.Max(r => r.Item1.Length);
@@ -42,6 +51,10 @@ public sealed record ReconReport(string Model, int Images, int ImageSize, double
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
+
+    const int MaxListed = 12;
+
+    static string Verdict(string reason) => reason.Length == 0 ? "correct" : reason;
 }
 
 /// <summary>
@@ -143,6 +156,7 @@ public static class ReconEvaluator
         var items = lines.SelectMany(l => Enumerable.Range(0, seedsPerPrompt).Select(s => (l.Metadata, Seed: (long)s))).ToList();
         int agree = 0, gtOk = 0, recOk = 0;
         var perTag = new Dictionary<string, (int Agree, int Total)>();
+        var disagreements = new List<JudgeDisagreement>();
         for (int i = 0; i < items.Count; i += 32)
         {
             using var scope = NewDisposeScope();
@@ -153,18 +167,21 @@ public static class ReconEvaluator
             for (int k = 0; k < chunk.Count; k++)
             {
                 var recImage = ToRgbImage(rec[k]);
-                bool a = GenEvalScorer.Judge(chunk[k].Metadata, detector.Detect(gts[k])).Correct;
-                bool b = GenEvalScorer.Judge(chunk[k].Metadata, detector.Detect(recImage)).Correct;
+                var gtVerdict = GenEvalScorer.Judge(chunk[k].Metadata, detector.Detect(gts[k]));
+                var recVerdict = GenEvalScorer.Judge(chunk[k].Metadata, detector.Detect(recImage));
+                bool a = gtVerdict.Correct, b = recVerdict.Correct;
                 if (a) gtOk++;
                 if (b) recOk++;
                 if (a == b) agree++;
+                else disagreements.Add(new JudgeDisagreement(chunk[k].Metadata.Prompt, chunk[k].Metadata.Tag, chunk[k].Seed,
+                    a ? "" : gtVerdict.Reason, b ? "" : recVerdict.Reason));
                 var tag = chunk[k].Metadata.Tag;
                 var (ta, tt) = perTag.GetValueOrDefault(tag);
                 perTag[tag] = (ta + (a == b ? 1 : 0), tt + 1);
             }
         }
         var per = GenEvalMetadata.Tags.Where(perTag.ContainsKey).ToDictionary(t => t, t => (double)perTag[t].Agree / perTag[t].Total);
-        return new JudgeAgreement(items.Count, agree, gtOk, recOk, per);
+        return new JudgeAgreement(items.Count, agree, gtOk, recOk, per) { Disagreements = disagreements };
     }
 
     /// <summary>[3,H,W] in [−1,1] → an RGB image (rounded, clamped).</summary>

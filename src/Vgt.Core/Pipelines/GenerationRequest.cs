@@ -94,7 +94,7 @@ public sealed record GenerationRequest
         var extras = new Dictionary<string, string>();
         if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
-        if (GroupSchedule != GroupSizeSchedule.Uniform) extras["Group schedule"] = GroupSchedule.ToString().ToLowerInvariant();
+        if (GroupSchedule != GroupSizeSchedule.Uniform && ParallelK > 1) extras["Group schedule"] = GroupSchedule.ToString().ToLowerInvariant();
         if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return extras;
     }

@@ -77,5 +77,9 @@ public class ReconCommandTests : IDisposable
         Assert.Equal(6, j.GroundTruthCorrect);                       // ground truth always passes
         Assert.Equal(j.ReconstructionCorrect, j.Agreeing);          // so agreement = reconstructions judged correct
         Assert.Equal((double)j.Agreeing / 6, j.PerCategory["single_object"]);
+        Assert.Equal(j.Images - j.Agreeing, j.Disagreements.Count);   // every disagreement is listed, with the judge's reason
+        Assert.All(j.Disagreements, d => Assert.True(d.GroundTruthVerdict == "" && d.ReconstructionVerdict.Length > 0, d.ToString()));
+        var table = new ReconReport("m", 0, 64, 0, 0, 0, null, null, j, 0).ToTable();
+        Assert.All(j.Disagreements, d => Assert.Contains($"differs: {d.Prompt} (seed {d.Seed})", table));
     }
 }
