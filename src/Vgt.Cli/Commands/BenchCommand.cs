@@ -46,7 +46,7 @@ public static class BenchCommand
             var watch = System.Diagnostics.Stopwatch.StartNew();
             GenEvalLayout.Write(parse.GetValue(metadata)!, dir, generator, n, parse.GetValue(seed), ConsoleProgress.Create());
             var r = vgt?.BenchRequest;
-            var settings = r is null ? "" : $" (cfg {r.Cfg} {r.CfgSchedule}, {r.Sampler} {r.Steps} steps, temperature {r.Temperature}, guidance interval [{r.GuidanceInterval}], parallel {r.ParallelK}{(r.ParallelK > 1 ? $" ({r.GroupSchedule.ToString().ToLowerInvariant()} groups)" : "")}, {r.Order} order)";
+            var settings = r is null ? "" : $" (cfg {r.Cfg} {r.CfgSchedule}, {r.Sampler} {r.Steps} steps, temperature {r.Temperature}, guidance interval [{r.GuidanceInterval}], parallel {r.ParallelK}{(r.GroupScheduleNote is { } g ? $" ({g} groups)" : "")}, {r.Order} order)";
             Console.WriteLine($"wrote {Path.GetFullPath(dir)} with {generator.Name}{settings}, {n} images per prompt, in {watch.Elapsed.TotalSeconds:0.0} s");
             Console.WriteLine($"metadata sha256: {GenEvalLayout.Sha256OfFile(parse.GetValue(metadata)!)}");
             return 0;

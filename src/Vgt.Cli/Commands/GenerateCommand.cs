@@ -4,7 +4,6 @@ using Vgt.Imaging;
 using Vgt.Logging;
 using Vgt.Pipelines;
 using Vgt.Runtime;
-using Vgt.Sampling;
 using static TorchSharp.torch;
 
 namespace Vgt.Cli.Commands;
@@ -32,13 +31,8 @@ public static class GenerateCommand
         sampling.AddTo(cmd);
         cmd.SetAction(parse =>
         {
-            var sv = sampling.Read(parse);
-            var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), sv.Cfg,
-                sv.CfgSchedule, sv.Steps, sv.Parallel, sv.Order, parse.GetValue(size),
-                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), sv.Sampler, parse.GetValue(model)!)
-            {
-                Threads = sv.Threads, Temperature = sv.Temperature, GuidanceInterval = sv.GuidanceInterval, GroupSchedule = sv.GroupSchedule,
-            };
+            var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), parse.GetValue(size),
+                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(model)!, sampling.Read(parse));
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
@@ -54,16 +48,9 @@ public static class GenerateCommand
         return cmd;
     }
 
-    public sealed record GenerateOptions(string Prompt, string? Output, long Seed, double? Cfg, string? CfgSchedule, int? Steps, int? Parallel,
-        string? Order, int? Size, string? Negative, int Count, bool Grid, string? Sampler, string Model)
-    {
-        public int? Threads { get; init; }
-        public double? Temperature { get; init; }
-        public string? GuidanceInterval { get; init; }
-        public string? GroupSchedule { get; init; }
-
-        public SamplingOverrides Sampling => new(Cfg, CfgSchedule, Steps, Parallel, Order, Sampler, Temperature, GuidanceInterval, Threads, GroupSchedule);
-    }
+    /// <summary>What `vgt generate` was asked for; the sampling settings are the shared <see cref="SamplingOverrides"/>.</summary>
+    public sealed record GenerateOptions(string Prompt, string? Output, long Seed, int? Size, string? Negative, int Count, bool Grid, string Model,
+        SamplingOverrides Sampling);
 
 
     /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
@@ -97,7 +84,7 @@ public static class GenerateCommand
                 "wrote {0} ({1} image{2}, {3}×{3} px, seed {4}, cfg {5} {6}, {7} steps, parallel {8}{14}, {9} order) in {10:0.00} s (llm {11:0.00} s, head {12:0.00} s, decode {13:0.00} s)",
                 string.Join(", ", paths.Select(Path.GetFullPath)), o.Count, o.Count == 1 ? "" : "s", px, request.Seed, request.Cfg, request.CfgSchedule,
                 request.Steps, request.ParallelK, request.Order.ToString().ToLowerInvariant(), t.Total.TotalSeconds, t.Llm.TotalSeconds, t.Head.TotalSeconds, t.Decode.TotalSeconds,
-                request.GroupSchedule == GroupSizeSchedule.Cosine && request.ParallelK > 1 ? " (cosine groups)" : ""));
+                request.GroupScheduleNote is { } g ? $" ({g} groups)" : ""));
             return 0;
         }
         catch (OperationCanceledException)

@@ -9,8 +9,9 @@ namespace Vgt.Cli.Commands;
 /// Generation settings a command line may override (null = the model's default), shared by `vgt generate` and
 /// `vgt bench geneval`: one place declares the options, checks them and applies them to a request.
 /// </summary>
-public sealed record SamplingOverrides(double? Cfg, string? CfgSchedule, int? Steps, int? Parallel, string? Order, string? Sampler,
-    double? Temperature, string? GuidanceInterval, int? Threads, string? GroupSchedule = null)
+public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule = null, int? Steps = null, int? Parallel = null,
+    string? Order = null, string? Sampler = null, double? Temperature = null, string? GuidanceInterval = null, int? Threads = null,
+    string? GroupSchedule = null)
 {
     public bool Any => Cfg is not null || CfgSchedule is not null || Steps is not null || Parallel is not null || Order is not null
                        || Sampler is not null || Temperature is not null || GuidanceInterval is not null || Threads is not null

@@ -56,6 +56,12 @@ public sealed record GenerationRequest
     /// <summary>How the tokens are split into groups when K &gt; 1: the reference's equal groups, or MAR's cosine (small first).</summary>
     public GroupSizeSchedule GroupSchedule { get; init; } = GroupSizeSchedule.Uniform;
 
+    /// <summary>
+    /// The group schedule's name when it changes the groups, else null: with K = 1 every schedule decodes one token per
+    /// step, and uniform is the reference's split. What the PNG extras and the CLI summaries show.
+    /// </summary>
+    public string? GroupScheduleNote => ParallelK > 1 && GroupSchedule != GroupSizeSchedule.Uniform ? GroupSchedule.ToString().ToLowerInvariant() : null;
+
     /// <summary>An explicit generation order (a permutation of 0 … L−1); overrides <see cref="Order"/>.</summary>
     public IReadOnlyList<int>? CustomOrder { get; init; }
 
@@ -94,7 +100,7 @@ public sealed record GenerationRequest
         var extras = new Dictionary<string, string>();
         if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
-        if (GroupSchedule != GroupSizeSchedule.Uniform && ParallelK > 1) extras["Group schedule"] = GroupSchedule.ToString().ToLowerInvariant();
+        if (GroupScheduleNote is { } groups) extras["Group schedule"] = groups;
         if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return extras;
     }

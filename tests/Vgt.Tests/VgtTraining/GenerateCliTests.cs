@@ -113,7 +113,7 @@ public sealed class GenerateCliTests : IClassFixture<GenerateCliTests.TinyGenera
     {
         using var cts = new CancellationTokenSource();
         cts.Cancel();
-        var options = new GenerateCommand.GenerateOptions("a photo of a red circle", Out("cancelled.png"), 0, null, null, null, null, null, null, null, 1, false, null, model);
+        var options = new GenerateCommand.GenerateOptions("a photo of a red circle", Out("cancelled.png"), 0, null, null, 1, false, model, new SamplingOverrides());
         int code = GenerateCommand.Run(options, cts.Token);
         Assert.Equal(130, code);
         Assert.Empty(Directory.GetFiles(root, "*.png"));
