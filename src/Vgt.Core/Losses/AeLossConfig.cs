@@ -24,6 +24,14 @@ public sealed record AeLossConfig : IValidatable
     /// <summary>δ of the outlier term, in [0, 1] pixel units (0.05 ≈ 13 of 255 levels).</summary>
     public double OutlierThreshold { get; init; } = 0.05;
 
+    /// <summary>
+    /// Weight of the edge term mean(|∂x − ∂x̂|) over horizontal and vertical neighbour differences of [0, 1] pixels (the
+    /// gradient-difference loss of Mathieu et al. 2016; not in the reference; 0 = off). L2 lets the decoder hedge on an
+    /// edge it cannot place to the pixel with a soft ramp and a ring beside it; on Shapes World those halo pixels cross the
+    /// judge's foreground threshold and widen a square's box. Matching the image's differences charges the ramp and the ring.
+    /// </summary>
+    public double EdgeWeight { get; init; }
+
     /// <summary>Weight of the model's distillation loss: 1.0 in stage 1, 0.1 in stage 2.</summary>
     public double DistillWeight { get; init; } = 1.0;
 
@@ -57,6 +65,7 @@ public sealed record AeLossConfig : IValidatable
         ConfigValidationException.Require(NonNeg(ReconstructionWeight), "reconstruction_weight", $"must be finite and >= 0, got {ReconstructionWeight}");
         ConfigValidationException.Require(NonNeg(OutlierWeight), "outlier_weight", $"must be finite and >= 0, got {OutlierWeight}");
         ConfigValidationException.Require(OutlierThreshold is >= 0 and < 1, "outlier_threshold", $"must be in [0, 1), got {OutlierThreshold}");
+        ConfigValidationException.Require(NonNeg(EdgeWeight), "edge_weight", $"must be finite and >= 0, got {EdgeWeight}");
         ConfigValidationException.Require(NonNeg(DistillWeight), "distill_weight", $"must be finite and >= 0, got {DistillWeight}");
         ConfigValidationException.Require(NonNeg(PerceptualWeight), "perceptual_weight", $"must be finite and >= 0, got {PerceptualWeight}");
         try { PerceptualLossSpec.Parse(PerceptualLoss); }

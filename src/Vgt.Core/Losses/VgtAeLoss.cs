@@ -59,6 +59,7 @@ public sealed class VgtAeLoss : nn.Module
         var rec = (c.ReconstructionLoss == ReconstructionKind.L2 ? nn.functional.mse_loss(x, xr) : nn.functional.l1_loss(x, xr))
                   * c.ReconstructionWeight;
         var outlier = c.OutlierWeight > 0 ? OutlierLoss(x, xr, c.OutlierThreshold) : zeros(1).sum();
+        var edge = c.EdgeWeight > 0 ? EdgeLoss(x, xr) : zeros(1).sum();
         var perc = perceptual(x, xr).mean();
         var distill = extras.DistillLoss ?? zeros(1).sum();
 
@@ -74,7 +75,7 @@ public sealed class VgtAeLoss : nn.Module
         rec = rec / logvar.exp();
         var kl = extras.KlPerSample is { } k ? k.sum() / k.shape[0] : zeros(1).sum();
 
-        var total = rec + c.OutlierWeight * outlier + c.DistillWeight * distill + c.PerceptualWeight * perc + c.KlWeight * kl
+        var total = rec + c.OutlierWeight * outlier + c.EdgeWeight * edge + c.DistillWeight * distill + c.PerceptualWeight * perc + c.KlWeight * kl
                     + dWeight * discFactor * gan;
         var logs = new Dictionary<string, double>
         {
@@ -82,6 +83,7 @@ public sealed class VgtAeLoss : nn.Module
             ["distill_loss"] = Item(distill),
             ["reconstruction_loss"] = Item(rec),
             ["outlier_loss"] = c.OutlierWeight * Item(outlier),
+            ["edge_loss"] = c.EdgeWeight * Item(edge),
             ["perceptual_loss"] = c.PerceptualWeight * Item(perc),
             ["kl_loss"] = c.KlWeight * Item(kl),
             ["weighted_gan_loss"] = dWeight * discFactor * Item(gan),
@@ -95,6 +97,18 @@ public sealed class VgtAeLoss : nn.Module
     /// <summary>mean(relu(|x − x̂| − δ)²) over all pixels and channels: zero for small errors, quadratic beyond δ.</summary>
     public static Tensor OutlierLoss(Tensor x, Tensor reconstruction, double threshold) =>
         (x - reconstruction).abs().sub(threshold).clamp_min(0).square().mean();
+
+    /// <summary>
+    /// mean|∂ₓx − ∂ₓx̂| + mean|∂ᵧx − ∂ᵧx̂| with ∂ the difference of horizontal (vertical) neighbours; x, x̂ [B,C,H,W].
+    /// </summary>
+    public static Tensor EdgeLoss(Tensor x, Tensor reconstruction)
+    {
+        var d = x - reconstruction;                                                    // the differences of d are ∂x − ∂x̂
+        var loss = zeros(1, dtype: d.dtype, device: d.device).sum();
+        if (d.shape[3] > 1) loss = loss + (d[.., .., .., 1..] - d[.., .., .., ..^1]).abs().mean();   // [B,C,H,W−1]
+        if (d.shape[2] > 1) loss = loss + (d[.., .., 1.., ..] - d[.., .., ..^1, ..]).abs().mean();   // [B,C,H−1,W]
+        return loss;
+    }
 
     /// <summary>
     /// The discriminator loss on the same batch (detached inputs); the training loop calls it from

@@ -80,8 +80,22 @@ public sealed class AeTrainer
         {
             var dir = ModelCatalog.Resolve(c.InitFrom);
             using var ck = Checkpoints.CheckpointReader.Open(Path.Combine(dir, VgtAeModel.WeightsFile));
-            VgtAeModel.LoadWeights(ae, ck);
-            log.WriteLine($"initialised from {dir}");
+            switch (c.InitParts)
+            {
+                case AeInitParts.All:
+                    VgtAeModel.LoadWeights(ae, ck);
+                    log.WriteLine($"initialised from {dir}");
+                    break;
+                case AeInitParts.Encoder:
+                    VgtAeModel.LoadWeights(ae, ck, skipDecoder: true);
+                    log.WriteLine($"encoder initialised from {dir}; decoder freshly initialised");
+                    break;
+                case AeInitParts.Matching:
+                    var fresh = VgtAeModel.LoadMatchingDecoder(ae, ck);
+                    log.WriteLine($"initialised from {dir}; {fresh.Count} decoder tensors not in it keep their fresh initialisation: " +
+                                  string.Join(", ", fresh.Take(6)) + (fresh.Count > 6 ? ", …" : ""));
+                    break;
+            }
         }
         if (c.DecoderInit is not null) VgtAeModel.LoadDiffusersDecoder(ae, c.DecoderInit);
         if (c.TrainDecoderOnly)
@@ -127,7 +141,7 @@ public sealed class AeTrainer
         string? latest = resume ? checkpoints.Latest() : null;
         if (resume && latest is null) log.WriteLine($"--resume: no checkpoint in {checkpoints.Directory}; starting from step 0");
         if (!resume && checkpoints.Latest() is { } existing)
-            throw new InvalidOperationException($"{c.OutputDir} already holds checkpoints (latest {existing}); pass --resume or choose another output_dir");
+            throw new ArgumentException($"output_dir {c.OutputDir} already holds checkpoints (latest {existing}); pass --resume or choose another output_dir");
 
         using var ae = BuildModel();
         var perceptual = BuildPerceptual(ae);

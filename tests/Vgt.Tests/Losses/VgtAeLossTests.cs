@@ -87,6 +87,35 @@ public class VgtAeLossTests
     }
 
     [Fact]
+    public void EdgeTermComparesNeighbourDifferencesAndIgnoresAConstantOffset()
+    {
+        // a step edge 0 → 1 between columns 1 and 2; the reconstruction ramps over two pixels
+        var x = tensor(new float[] { 0, 0, 1, 1 }).reshape(1, 1, 1, 4);
+        var ramp = tensor(new float[] { 0, 0.25f, 0.75f, 1 }).reshape(1, 1, 1, 4);
+        // horizontal differences: x (0, 1, 0), ramp (0.25, 0.5, 0.25) → mean |Δ| = (0.25 + 0.5 + 0.25) / 3; no vertical pairs
+        Assert.Equal(1.0 / 3, VgtAeLoss.EdgeLoss(x, ramp).item<float>(), 6);
+        Assert.Equal(0.0, VgtAeLoss.EdgeLoss(x, x + 0.3).item<float>(), 6);     // a flat offset has the same edges
+        var x2 = tensor(new float[] { 0, 1, 0, 1 }).reshape(1, 1, 2, 2);
+        var r2 = tensor(new float[] { 0, 1, 0.5f, 1 }).reshape(1, 1, 2, 2);
+        // horizontal: rows (1 vs 1) and (1 vs 0.5) → mean 0.25; vertical: columns (0 vs 0.5), (0 vs 0) → mean 0.25
+        Assert.Equal(0.5, VgtAeLoss.EdgeLoss(x2, r2).item<float>(), 6);
+
+        var perceptual = new FeaturePerceptualLoss(new PixelTeacher());
+        var plain = new VgtAeLoss(SmallConfig(start: 100), perceptual, new Generator(1).manual_seed(1));
+        var withEdges = new VgtAeLoss(SmallConfig(start: 100) with { EdgeWeight = 0.5 }, perceptual, new Generator(1).manual_seed(1));
+        var (a, b) = Batch();
+        var extras = new AeLossExtras(tensor(0.7f), tensor(new float[] { 3f, 5f }));
+        double expected = 0.5 * VgtAeLoss.EdgeLoss((a + 1) / 2, (b + 1) / 2).item<float>();
+        var p0 = plain.GeneratorLoss(a, b, extras, globalStep: 0);
+        var p1 = withEdges.GeneratorLoss(a, b, extras, globalStep: 0);
+        Assert.True(expected > 0);
+        Assert.Equal(expected, p1.Logs["edge_loss"], 6);
+        Assert.Equal(p0.Loss.item<float>() + expected, p1.Loss.item<float>(), 5);
+        Assert.Equal(0.0, p0.Logs["edge_loss"]);
+        Assert.Throws<ConfigValidationException>(() => (AeLossConfig.Stage2 with { EdgeWeight = double.NaN }).Validate());
+    }
+
+    [Fact]
     public void GeneratorGradientDoesNotReachTheDiscriminator()
     {
         var loss = new VgtAeLoss(SmallConfig(start: 0), new FeaturePerceptualLoss(new PixelTeacher()));

@@ -53,7 +53,7 @@ public class AeTrainerTests : IDisposable
         var config = Tiny("interrupted");
         var first = new AeTrainer(config).Run(stopAtStep: 2);
         Assert.Equal(2, first.Steps);
-        Assert.Throws<InvalidOperationException>(() => new AeTrainer(config).Run());   // refuses to overwrite without --resume
+        Assert.Contains("--resume", Assert.Throws<ArgumentException>(() => new AeTrainer(config).Run()).Message);   // refuses to overwrite without --resume (a user error: message, no trace)
         var resumed = new AeTrainer(config).Run(resume: true);
         Assert.Equal(2, resumed.StartStep);
         Assert.Equal(4, resumed.Steps);
@@ -99,6 +99,56 @@ public class AeTrainerTests : IDisposable
         Assert.True(changedDecoder > 0);
         Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { TrainDecoderOnly = true }).Validate());   // no init_from
         Assert.Throws<ConfigValidationException>(() => (tune with { Loss = tune.Loss with { DistillWeight = 0.1 } }).Validate());
+    }
+
+    [Fact]
+    public void EncoderOnlyInitTrainsADecoderOfAnotherSizeOnTheFinishedEncoder()
+    {
+        var baseRun = new AeTrainer(Tiny("enc-base")).Run();
+        var bigger = Tiny("enc-big").Model with { DcAe = Tiny("enc-big").Model.DcAe with { DecoderLayersPerBlock = [2, 1, 1, 1] } };
+        var tune = Tiny("enc-big") with
+        {
+            Model = bigger,
+            InitFrom = baseRun.ExportDir,
+            InitParts = AeInitParts.Encoder,
+            TrainDecoderOnly = true,
+            Loss = Tiny("enc-big").Loss with { DistillWeight = 0 },
+        };
+        // without init_encoder_only the decoder of another size is refused, naming the mismatch
+        var refused = Assert.ThrowsAny<Exception>(() => new AeTrainer(tune with { InitParts = AeInitParts.All }).BuildModel());
+        Assert.Contains("decoder.", refused.Message);
+        var tuned = new AeTrainer(tune).Run();
+        var a = Weights(baseRun.ExportDir);
+        var b = Weights(tuned.ExportDir);
+        foreach (var (k, t) in a.Where(kv => !kv.Key.StartsWith("decoder.", StringComparison.Ordinal)))
+            Assert.True(t.eq(b[k]).all().item<bool>(), $"{k} differs from the encoder it was taken from");
+        Assert.Contains(b.Keys, k => k.StartsWith("decoder.up_blocks.0.2.", StringComparison.Ordinal));     // the new layer
+        Assert.DoesNotContain(a.Keys, k => k.StartsWith("decoder.up_blocks.0.2.", StringComparison.Ordinal));
+        Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { InitParts = AeInitParts.Encoder }).Validate());   // no init_from
+    }
+
+    [Fact]
+    public void MatchingInitWarmStartsALargerDecoderFromTheSharedTensors()
+    {
+        var baseRun = new AeTrainer(Tiny("grow-base")).Run();
+        var baseConfig = Tiny("grow").Model;
+        // one more full-resolution ResBlock and one more EfficientViT block
+        var grownConfig = baseConfig with { DcAe = baseConfig.DcAe with { DecoderLayersPerBlock = [2, 1, 1, 2] } };
+        var grow = Tiny("grow") with { Model = grownConfig, InitFrom = baseRun.ExportDir, InitParts = AeInitParts.Matching };
+        using var grown = new AeTrainer(grow).BuildModel();
+        using var fresh = new AeTrainer(grow with { InitFrom = null, InitParts = AeInitParts.All }).BuildModel();   // same seed, nothing loaded
+        var file = Weights(baseRun.ExportDir);
+        var sd = grown.state_dict();
+        var untouched = fresh.state_dict();
+        foreach (var (k, t) in sd)
+        {
+            if (k.StartsWith("teacher", StringComparison.Ordinal)) continue;
+            if (file.TryGetValue(k, out var w)) Assert.True(t.eq(w).all().item<bool>(), $"{k} was not loaded");
+            else Assert.True(t.eq(untouched[k]).all().item<bool>(), $"{k} is not in the checkpoint and should keep its fresh init");
+        }
+        Assert.Contains("decoder.up_blocks.0.2.conv1.weight", sd.Keys);
+        Assert.DoesNotContain("decoder.up_blocks.0.2.conv1.weight", file.Keys);
+        Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { InitParts = AeInitParts.Matching }).Validate());
     }
 
     [Fact]

@@ -69,19 +69,22 @@ public static class VgtAeModel
     /// Loads AE weights in the official layout (`vgt_ae_internvl3.pth`: encoder, mlp1, down_blocks, down_mlp, decoder,
     /// teacher, teacher_mlp1; or a model directory's safetensors without the teacher). The decoder's names and shapes are
     /// checked first, so a checkpoint of the other up-sampling variant is refused with that diagnosis. Teacher tensors are
-    /// loaded when the AE has a teacher and the file has them, ignored otherwise.
+    /// loaded when the AE has a teacher and the file has them, ignored otherwise. With <paramref name="skipDecoder"/> the
+    /// file's <c>decoder.*</c> tensors are neither checked nor loaded (the AE's decoder keeps its weights).
     /// </summary>
-    public static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint)
+    public static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint, bool skipDecoder = false)
     {
         var shapes = checkpoint.Names.ToDictionary(n => n, n => checkpoint.Info(n).Shape);
-        DcAeCheckpointShapes.CheckDecoder(ae.Config.DcAe, shapes, "decoder.");
+        static bool IsDecoder(string k) => k.StartsWith("decoder.", StringComparison.Ordinal);
+        if (skipDecoder) shapes = shapes.Where(kv => !IsDecoder(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        else DcAeCheckpointShapes.CheckDecoder(ae.Config.DcAe, shapes, "decoder.");
         bool fileHasTeacher = shapes.Keys.Any(k => k.StartsWith("teacher.", StringComparison.Ordinal));
         bool aeHasTeacher = ae is VgtAutoencoder { teacher: not null };
         bool loadTeacher = aeHasTeacher && fileHasTeacher;
         static bool IsTeacher(string k) => k.StartsWith("teacher.", StringComparison.Ordinal) || k.StartsWith("teacher_mlp1.", StringComparison.Ordinal);
 
         // Check everything before copying anything.
-        var expected = ae.state_dict().Where(kv => loadTeacher || !IsTeacher(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        var expected = ae.state_dict().Where(kv => (loadTeacher || !IsTeacher(kv.Key)) && !(skipDecoder && IsDecoder(kv.Key))).ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         var problems = new List<string>();
         foreach (var (name, shape) in expected)
         {
@@ -96,8 +99,30 @@ public static class VgtAeModel
                                            string.Join("\n  ", problems.Take(8)) + more);
         }
         var ignore = loadTeacher ? new List<string>() : [@"^teacher(_mlp1)?\."];
+        if (skipDecoder) ignore.Add(@"^decoder\.");
         var report = StateDictLoader.Load(ae, checkpoint, new LoadOptions { Strict = false, Ignore = ignore });
         return report;
+    }
+
+    /// <summary>
+    /// <see cref="Training.AeInitParts.Matching"/>: everything outside <c>decoder.*</c> must match exactly (as
+    /// <see cref="LoadWeights"/>); of the decoder, each tensor whose name and shape the AE shares with the file is
+    /// loaded, the others keep their fresh initialisation. Returns the names of those fresh decoder tensors.
+    /// </summary>
+    public static IReadOnlyList<string> LoadMatchingDecoder(LatentAutoencoder ae, ICheckpoint checkpoint)
+    {
+        static bool IsDecoder(string k) => k.StartsWith("decoder.", StringComparison.Ordinal);
+        LoadWeights(ae, checkpoint, skipDecoder: true);
+        var model = ae.state_dict();
+        var shared = checkpoint.Names.Where(n => IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape))
+            .ToHashSet(StringComparer.Ordinal);
+        using (no_grad())
+            foreach (var name in shared)
+            {
+                using var w = checkpoint.Load(name);
+                model[name].copy_(w);
+            }
+        return model.Keys.Where(k => IsDecoder(k) && !shared.Contains(k)).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Initialises the decoder from a diffusers AutoencoderDC checkpoint (`decoder.conv_in…`, `decoder.up_blocks.{i}.{j}…`), after the shape check.</summary>
