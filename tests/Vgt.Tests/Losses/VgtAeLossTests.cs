@@ -62,6 +62,18 @@ public class VgtAeLossTests
         Assert.Equal(after.Loss.item<float>(), after.Logs["total_loss"], 5);
     }
 
+    /// <summary>The same batch through SmallConfig and through <paramref name="withTerm"/>, and the weighted term computed
+    /// directly on [0, 1] pixels by <paramref name="term"/>.</summary>
+    static (double Expected, AeLossOutput Without, AeLossOutput With) WithAndWithoutTerm(AeLossConfig withTerm, Func<Tensor, Tensor, double> term)
+    {
+        var perceptual = new FeaturePerceptualLoss(new PixelTeacher());
+        var plain = new VgtAeLoss(SmallConfig(start: 100), perceptual, new Generator(1).manual_seed(1));
+        var weighted = new VgtAeLoss(withTerm, perceptual, new Generator(1).manual_seed(1));
+        var (a, b) = Batch();
+        var extras = new AeLossExtras(tensor(0.7f), tensor(new float[] { 3f, 5f }));
+        return (term((a + 1) / 2, (b + 1) / 2), plain.GeneratorLoss(a, b, extras, globalStep: 0), weighted.GeneratorLoss(a, b, extras, globalStep: 0));
+    }
+
     [Fact]
     public void OutlierTermChargesOnlyErrorsBeyondTheThresholdQuadratically()
     {
@@ -70,14 +82,8 @@ public class VgtAeLossTests
         // excesses over δ = 0.05: 0, 0, 0.2, 0.5 → mean of squares (0.04 + 0.25) / 4
         Assert.Equal(0.0725, VgtAeLoss.OutlierLoss(x, xr, 0.05).item<float>(), 6);
 
-        var perceptual = new FeaturePerceptualLoss(new PixelTeacher());
-        var plain = new VgtAeLoss(SmallConfig(start: 100), perceptual, new Generator(1).manual_seed(1));
-        var withOutliers = new VgtAeLoss(SmallConfig(start: 100) with { OutlierWeight = 20, OutlierThreshold = 0.1 }, perceptual, new Generator(1).manual_seed(1));
-        var (a, b) = Batch();
-        var extras = new AeLossExtras(tensor(0.7f), tensor(new float[] { 3f, 5f }));
-        double expected = 20 * VgtAeLoss.OutlierLoss((a + 1) / 2, (b + 1) / 2, 0.1).item<float>();
-        var p0 = plain.GeneratorLoss(a, b, extras, globalStep: 0);
-        var p1 = withOutliers.GeneratorLoss(a, b, extras, globalStep: 0);
+        var (expected, p0, p1) = WithAndWithoutTerm(SmallConfig(start: 100) with { OutlierWeight = 20, OutlierThreshold = 0.1 },
+            (x01, xr01) => 20 * VgtAeLoss.OutlierLoss(x01, xr01, 0.1).item<float>());
         Assert.True(expected > 0);
         Assert.Equal(expected, p1.Logs["outlier_loss"], 6);
         Assert.Equal(p0.Loss.item<float>() + expected, p1.Loss.item<float>(), 5);
@@ -100,14 +106,8 @@ public class VgtAeLossTests
         // horizontal: rows (1 vs 1) and (1 vs 0.5) → mean 0.25; vertical: columns (0 vs 0.5), (0 vs 0) → mean 0.25
         Assert.Equal(0.5, VgtAeLoss.EdgeLoss(x2, r2).item<float>(), 6);
 
-        var perceptual = new FeaturePerceptualLoss(new PixelTeacher());
-        var plain = new VgtAeLoss(SmallConfig(start: 100), perceptual, new Generator(1).manual_seed(1));
-        var withEdges = new VgtAeLoss(SmallConfig(start: 100) with { EdgeWeight = 0.5 }, perceptual, new Generator(1).manual_seed(1));
-        var (a, b) = Batch();
-        var extras = new AeLossExtras(tensor(0.7f), tensor(new float[] { 3f, 5f }));
-        double expected = 0.5 * VgtAeLoss.EdgeLoss((a + 1) / 2, (b + 1) / 2).item<float>();
-        var p0 = plain.GeneratorLoss(a, b, extras, globalStep: 0);
-        var p1 = withEdges.GeneratorLoss(a, b, extras, globalStep: 0);
+        var (expected, p0, p1) = WithAndWithoutTerm(SmallConfig(start: 100) with { EdgeWeight = 0.5 },
+            (x01, xr01) => 0.5 * VgtAeLoss.EdgeLoss(x01, xr01).item<float>());
         Assert.True(expected > 0);
         Assert.Equal(expected, p1.Logs["edge_loss"], 6);
         Assert.Equal(p0.Loss.item<float>() + expected, p1.Loss.item<float>(), 5);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text;
 using TorchSharp;
 using Vgt.Checkpoints;
@@ -75,7 +76,6 @@ public static class VgtAeModel
     public static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint, bool skipDecoder = false)
     {
         var shapes = checkpoint.Names.ToDictionary(n => n, n => checkpoint.Info(n).Shape);
-        static bool IsDecoder(string k) => k.StartsWith("decoder.", StringComparison.Ordinal);
         if (skipDecoder) shapes = shapes.Where(kv => !IsDecoder(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         else DcAeCheckpointShapes.CheckDecoder(ae.Config.DcAe, shapes, "decoder.");
         bool fileHasTeacher = shapes.Keys.Any(k => k.StartsWith("teacher.", StringComparison.Ordinal));
@@ -111,19 +111,17 @@ public static class VgtAeModel
     /// </summary>
     public static IReadOnlyList<string> LoadMatchingDecoder(LatentAutoencoder ae, ICheckpoint checkpoint)
     {
-        static bool IsDecoder(string k) => k.StartsWith("decoder.", StringComparison.Ordinal);
         LoadWeights(ae, checkpoint, skipDecoder: true);
         var model = ae.state_dict();
-        var shared = checkpoint.Names.Where(n => IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape))
-            .ToHashSet(StringComparer.Ordinal);
-        using (no_grad())
-            foreach (var name in shared)
-            {
-                using var w = checkpoint.Load(name);
-                model[name].copy_(w);
-            }
-        return model.Keys.Where(k => IsDecoder(k) && !shared.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        bool Shared(string n) => IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape);
+        // the shared loader takes the decoder tensors both sides have; everything else was loaded above or stays fresh
+        var ignore = checkpoint.Names.Where(n => IsDecoder(n) && !Shared(n)).Select(n => "^" + Regex.Escape(n) + "$").Prepend(@"^(?!decoder\.)").ToList();
+        StateDictLoader.Load(ae, checkpoint, new LoadOptions { Strict = false, Ignore = ignore });
+        var loaded = checkpoint.Names.Where(Shared).ToHashSet(StringComparer.Ordinal);
+        return model.Keys.Where(k => IsDecoder(k) && !loaded.Contains(k)).Order(StringComparer.Ordinal).ToList();
     }
+
+    static bool IsDecoder(string name) => name.StartsWith("decoder.", StringComparison.Ordinal);
 
     /// <summary>Initialises the decoder from a diffusers AutoencoderDC checkpoint (`decoder.conv_in…`, `decoder.up_blocks.{i}.{j}…`), after the shape check.</summary>
     public static void LoadDiffusersDecoder(LatentAutoencoder ae, string path)
