@@ -52,27 +52,6 @@ public sealed record AeDataConfig : IValidatable
     }
 }
 
-/// <summary>Which tensors an AE stage takes from its <c>init_from</c> model (JSON: "all", "encoder", "matching").</summary>
-public enum AeInitParts
-{
-    /// <summary>Every tensor; the checkpoint must match the configured AE exactly.</summary>
-    All,
-
-    /// <summary>
-    /// Everything outside <c>decoder.*</c>; the decoder keeps its fresh initialisation and may have any size. With
-    /// train_decoder_only this trains a new decoder on a finished encoder, whose latents stay bit-identical.
-    /// </summary>
-    Encoder,
-
-    /// <summary>
-    /// Everything outside <c>decoder.*</c> (exactly, as <see cref="All"/>), and each decoder tensor whose name and shape
-    /// the configured decoder shares with the checkpoint's; the decoder's other tensors (new or resized layers, e.g. the
-    /// full-resolution stage and output head when decoder_layers_per_block goes from [0,2,2,2] to [1,2,2,2]) keep their
-    /// fresh initialisation. Warm-starts a larger decoder from a trained one.
-    /// </summary>
-    Matching,
-}
-
 /// <summary>
 /// One AE training stage (`vgt train ae --config FILE`). The model comes from <see cref="Model"/>; for a VLM encoder
 /// the vision tower and projector are taken from <see cref="Vlm"/> (which fills model.vision), then optionally the

@@ -80,28 +80,22 @@ public sealed class AeTrainer
         {
             var dir = ModelCatalog.Resolve(c.InitFrom);
             using var ck = Checkpoints.CheckpointReader.Open(Path.Combine(dir, VgtAeModel.WeightsFile));
-            switch (c.InitParts)
+            var init = VgtAeModel.LoadInit(ae, ck, c.InitParts);
+            log.WriteLine(c.InitParts switch
             {
-                case AeInitParts.All:
-                    VgtAeModel.LoadWeights(ae, ck);
-                    log.WriteLine($"initialised from {dir}");
-                    break;
-                case AeInitParts.Encoder:
-                    VgtAeModel.LoadWeights(ae, ck, skipDecoder: true);
-                    log.WriteLine($"encoder initialised from {dir}; decoder freshly initialised");
-                    break;
-                case AeInitParts.Matching:
-                    var fresh = VgtAeModel.LoadMatchingDecoder(ae, ck);
-                    log.WriteLine($"initialised from {dir}; {fresh.Count} decoder tensors not in it keep their fresh initialisation: " +
-                                  string.Join(", ", fresh.Take(6)) + (fresh.Count > 6 ? ", …" : ""));
-                    break;
-            }
+                AeInitParts.All => $"initialised from {dir}",
+                AeInitParts.Encoder => $"encoder initialised from {dir}; decoder freshly initialised",
+                _ => $"initialised from {dir}; {init.FreshDecoderTensors.Count} decoder tensors not in it keep their fresh initialisation ({Names(init.FreshDecoderTensors)}); " +
+                     $"{init.DroppedCheckpointTensors.Count} of its decoder tensors are not used ({Names(init.DroppedCheckpointTensors)})",
+            });
         }
         if (c.DecoderInit is not null) VgtAeModel.LoadDiffusersDecoder(ae, c.DecoderInit);
         if (c.TrainDecoderOnly)
             foreach (var (name, p) in ae.named_parameters())
                 if (!name.StartsWith("decoder.", StringComparison.Ordinal)) p.requires_grad = false;
         return ae;
+
+        static string Names(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names.Take(6)) + (names.Count > 6 ? ", …" : "");
     }
 
     private IPerceptualLoss BuildPerceptual(LatentAutoencoder ae)

@@ -149,6 +149,16 @@ public class AeTrainerTests : IDisposable
         Assert.Contains("decoder.up_blocks.0.2.conv1.weight", sd.Keys);
         Assert.DoesNotContain("decoder.up_blocks.0.2.conv1.weight", file.Keys);
         Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { InitParts = AeInitParts.Matching }).Validate());
+
+        // the report names what was left out on each side: the new layers, and the file's tensors the grown decoder has no slot for
+        using var ck = CheckpointReader.Open(Path.Combine(baseRun.ExportDir, VgtAeModel.WeightsFile));
+        var report = VgtAeModel.LoadInit(fresh, ck, AeInitParts.Matching);
+        Assert.Equal(sd.Keys.Where(k => k.StartsWith("decoder.", StringComparison.Ordinal) && !file.ContainsKey(k)).Order(StringComparer.Ordinal), report.FreshDecoderTensors);
+        Assert.Equal(file.Keys.Where(k => k.StartsWith("decoder.", StringComparison.Ordinal) && (!sd.TryGetValue(k, out var t) || !t.shape.SequenceEqual(file[k].shape)))
+            .Order(StringComparer.Ordinal), report.DroppedCheckpointTensors);
+        Assert.Contains("decoder.up_blocks.0.2.conv1.weight", report.FreshDecoderTensors);
+        var encoderOnly = VgtAeModel.LoadInit(fresh, ck, AeInitParts.Encoder);
+        Assert.Equal(file.Keys.Where(k => k.StartsWith("decoder.", StringComparison.Ordinal)).Order(StringComparer.Ordinal), encoderOnly.DroppedCheckpointTensors);
     }
 
     [Fact]

@@ -70,10 +70,12 @@ public static class VgtAeModel
     /// Loads AE weights in the official layout (`vgt_ae_internvl3.pth`: encoder, mlp1, down_blocks, down_mlp, decoder,
     /// teacher, teacher_mlp1; or a model directory's safetensors without the teacher). The decoder's names and shapes are
     /// checked first, so a checkpoint of the other up-sampling variant is refused with that diagnosis. Teacher tensors are
-    /// loaded when the AE has a teacher and the file has them, ignored otherwise. With <paramref name="skipDecoder"/> the
-    /// file's <c>decoder.*</c> tensors are neither checked nor loaded (the AE's decoder keeps its weights).
+    /// loaded when the AE has a teacher and the file has them, ignored otherwise. <see cref="LoadInit"/> takes only some parts.
     /// </summary>
-    public static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint, bool skipDecoder = false)
+    public static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint) => LoadWeights(ae, checkpoint, skipDecoder: false);
+
+    // with skipDecoder the file's decoder.* tensors are neither checked nor loaded (the AE's decoder keeps its weights)
+    static LoadReport LoadWeights(LatentAutoencoder ae, ICheckpoint checkpoint, bool skipDecoder)
     {
         var shapes = checkpoint.Names.ToDictionary(n => n, n => checkpoint.Info(n).Shape);
         if (skipDecoder) shapes = shapes.Where(kv => !IsDecoder(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -105,20 +107,24 @@ public static class VgtAeModel
     }
 
     /// <summary>
-    /// <see cref="Training.AeInitParts.Matching"/>: everything outside <c>decoder.*</c> must match exactly (as
-    /// <see cref="LoadWeights"/>); of the decoder, each tensor whose name and shape the AE shares with the file is
-    /// loaded, the others keep their fresh initialisation. Returns the names of those fresh decoder tensors.
+    /// Initialises <paramref name="ae"/> from another AE's checkpoint, taking the tensors <paramref name="parts"/> names.
+    /// Everything outside <c>decoder.*</c> must match exactly (as <see cref="LoadWeights"/>); with
+    /// <see cref="AeInitParts.All"/> so must the decoder; with <see cref="AeInitParts.Encoder"/> no decoder tensor is taken;
+    /// with <see cref="AeInitParts.Matching"/> each decoder tensor whose name and shape both sides share is taken.
     /// </summary>
-    public static IReadOnlyList<string> LoadMatchingDecoder(LatentAutoencoder ae, ICheckpoint checkpoint)
+    public static AeInitReport LoadInit(LatentAutoencoder ae, ICheckpoint checkpoint, AeInitParts parts)
     {
-        LoadWeights(ae, checkpoint, skipDecoder: true);
+        LoadWeights(ae, checkpoint, skipDecoder: parts != AeInitParts.All);
+        if (parts == AeInitParts.All) return new AeInitReport([], []);
         var model = ae.state_dict();
-        bool Shared(string n) => IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape);
+        bool Shared(string n) => parts == AeInitParts.Matching && IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape);
         // the shared loader takes the decoder tensors both sides have; everything else was loaded above or stays fresh
         var ignore = checkpoint.Names.Where(n => IsDecoder(n) && !Shared(n)).Select(n => "^" + Regex.Escape(n) + "$").Prepend(@"^(?!decoder\.)").ToList();
         StateDictLoader.Load(ae, checkpoint, new LoadOptions { Strict = false, Ignore = ignore });
-        var loaded = checkpoint.Names.Where(Shared).ToHashSet(StringComparer.Ordinal);
-        return model.Keys.Where(k => IsDecoder(k) && !loaded.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        var taken = checkpoint.Names.Where(Shared).ToHashSet(StringComparer.Ordinal);
+        return new AeInitReport(
+            model.Keys.Where(k => IsDecoder(k) && !taken.Contains(k)).Order(StringComparer.Ordinal).ToList(),
+            checkpoint.Names.Where(n => IsDecoder(n) && !taken.Contains(n)).Order(StringComparer.Ordinal).ToList());
     }
 
     static bool IsDecoder(string name) => name.StartsWith("decoder.", StringComparison.Ordinal);
