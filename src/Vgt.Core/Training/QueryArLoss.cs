@@ -74,9 +74,14 @@ public static class QueryArLoss
                 throw new ArgumentException($"fixed permutation rows must each be a permutation of 0 … {l - 1}");
             return rows.to(int64).contiguous();
         }
-        if (o.Permutation == PermutationMode.PerBatch)
-            return randperm(l, generator: generator).unsqueeze(0).expand(b, l).contiguous();
-        return stack(Enumerable.Range(0, (int)b).Select(_ => randperm(l, generator: generator)).ToArray(), 0);
+        long drawn = o.Permutation == PermutationMode.PerBatch ? 1 : b;
+        var perms = stack(Enumerable.Range(0, (int)drawn).Select(_ => randperm(l, generator: generator)).ToArray(), 0);   // [drawn, L]
+        if (o.RasterFraction > 0)                                                        // no extra draw at 0: old runs replay
+        {
+            var raster = rand(drawn, generator: generator).lt(o.RasterFraction).unsqueeze(1);   // [drawn, 1]
+            perms = where(raster, arange(l, dtype: int64).unsqueeze(0), perms);
+        }
+        return perms.expand(b, l).contiguous();
     }
 
     private static Tensor? RepaTarget(QueryArConfig cfg, QueryArModel model, QueryArLossOptions o, long rows)

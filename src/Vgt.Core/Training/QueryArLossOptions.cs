@@ -19,6 +19,9 @@ public sealed record QueryArLossOptions
 
     public PermutationMode Permutation { get; init; } = PermutationMode.PerBatch;
 
+    /// <summary>Probability that a drawn order (of the batch or of a sample) is raster order 0 … L−1 instead of random.</summary>
+    public double RasterFraction { get; init; }
+
     /// <summary>Fixed generation order: [L] (shared) or [B, L] (per sample), each row a permutation of 0 … L−1.</summary>
     public Tensor? FixedPermutation { get; init; }
 

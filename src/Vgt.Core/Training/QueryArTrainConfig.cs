@@ -167,6 +167,13 @@ public sealed record QueryArTrainConfig : IValidatable
     /// <summary>One generation order per batch (the reference) or per sample.</summary>
     public PermutationMode Permutation { get; init; } = PermutationMode.PerBatch;
 
+    /// <summary>
+    /// Share of orders that are raster instead of random (per batch or per sample, as <see cref="Permutation"/>; the
+    /// reference's 0). A model decoded in raster order at parallel 1 sees that factorisation this often in training,
+    /// and keeps the random orders that parallel decoding needs for the rest.
+    /// </summary>
+    public double RasterFraction { get; init; }
+
     public PromptTruncation Truncation { get; init; } = PromptTruncation.KeepClosing;
 
     /// <summary>
@@ -194,6 +201,7 @@ public sealed record QueryArTrainConfig : IValidatable
         Run.Validate();
         Generation.Validate();
         ConfigValidationException.Require(HeadBatchMul is >= 1 and <= 64, "head_batch_mul", $"must be in [1, 64], got {HeadBatchMul}");
+        ConfigValidationException.Require(RasterFraction is >= 0 and <= 1, "raster_fraction", $"must be in [0, 1], got {RasterFraction}");
         ConfigValidationException.Require(CaptionDropout is >= 0 and <= 1, "caption_dropout", $"must be in [0, 1], got {CaptionDropout}");
         ConfigValidationException.Require(!string.IsNullOrWhiteSpace(Ae), "ae", "must name the frozen AE directory");
         ConfigValidationException.Require(InitFrom is not null || Tokenizer is not null, "tokenizer", "is needed when init_from is not given");

@@ -106,7 +106,7 @@ public sealed class QueryArTrainer : IDisposable
         Model.train();
 
         prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens, config.Truncation);
-        lossOptions = new QueryArLossOptions { ImageStartIds = prompts.ImageStartIds, Permutation = config.Permutation, HeadBatchMul = config.HeadBatchMul };
+        lossOptions = new QueryArLossOptions { ImageStartIds = prompts.ImageStartIds, Permutation = config.Permutation, RasterFraction = config.RasterFraction, HeadBatchMul = config.HeadBatchMul };
         var o = config.Optim;
         schedule = o.Schedule();
         var named = Model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();

@@ -66,6 +66,36 @@ public sealed class QueryArLossTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RasterFractionMakesThatShareOfOrdersRasterAndLeavesTheDrawsAloneAtZero()
+    {
+        var (t, _) = QueryArFixture.Read("loss.safetensors");
+        var model = QueryArFixture.Model(repa: false);
+        Tensor Perm(PermutationMode mode, double fraction, int seed) => QueryArLoss.Compute(model, t["in.latents"], t["in.ids"], t["in.mask"],
+            new Generator((ulong)seed), new() { ImageStartIds = ImgStart, Permutation = mode, RasterFraction = fraction }).Permutation;
+        long l = t["in.latents"].shape[2] * t["in.latents"].shape[3];
+        var raster = arange(l, dtype: ScalarType.Int64);
+        foreach (var mode in new[] { PermutationMode.PerBatch, PermutationMode.PerSample })
+        {
+            var all = Perm(mode, 1.0, 3);
+            for (int i = 0; i < all.shape[0]; i++) Assert.True(all[i].equal(raster).all().item<bool>(), $"{mode}: row {i} is not raster at fraction 1");
+        }
+        // over many draws the share of raster rows is the fraction, and the other rows are random orders
+        int rasterRows = 0, rows = 0;
+        for (int seed = 0; seed < 200; seed++)
+        {
+            var p = Perm(PermutationMode.PerSample, 0.5, seed);
+            for (int i = 0; i < p.shape[0]; i++, rows++) if (p[i].equal(raster).all().item<bool>()) rasterRows++;
+        }
+        double share = rasterRows / (double)rows;
+        output.WriteLine($"raster share at 0.5: {share:F3} of {rows} rows");
+        Assert.InRange(share, 0.4, 0.6);
+        // fraction 0 draws exactly what a run without the option draws (old runs replay bit for bit)
+        var plain = QueryArLoss.Compute(model, t["in.latents"], t["in.ids"], t["in.mask"], new Generator(5),
+            new() { ImageStartIds = ImgStart, Permutation = PermutationMode.PerSample });
+        Assert.True(Perm(PermutationMode.PerSample, 0.0, 5).equal(plain.Permutation).all().item<bool>());
+    }
+
+    [Fact]
     public void HeadBatchMulAveragesTheFlowLossOverIndependentDrawsPerToken()
     {
         // m = 2 with draws (t₁, ε₁) for copy 0 and (t₂, ε₂) for copy 1 = the mean of the two m = 1 losses.

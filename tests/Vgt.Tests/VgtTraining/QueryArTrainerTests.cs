@@ -100,6 +100,8 @@ public sealed class QueryArTrainerTests : IDisposable
         var e3 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { Understanding = new QueryArUnderstandingConfig { Every = 4 } }, Path.Combine(root, "r3")));
         Assert.Contains("understanding.every", e3.Message);
         Assert.Contains("needs init_from", e3.Message);
+        var e4 = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config with { RasterFraction = 1.5 }, Path.Combine(root, "r4")));
+        Assert.Contains("raster_fraction", e4.Message);
         // the committed config parses and validates
         var shipped = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "configs", "shapes-vgt.json");
         var parsed = ConfigJson.Load<QueryArTrainConfig>(shipped);
