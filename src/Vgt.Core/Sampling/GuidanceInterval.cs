@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace Vgt.Sampling;
 
@@ -12,6 +13,8 @@ public readonly record struct GuidanceInterval(double Low, double High)
 {
     public static GuidanceInterval Full => new(0, 1);
 
+    // computed, so not written to config files; files written before this still load (the value is read and dropped)
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWriting)]
     public bool IsFull => Low <= 0 && High >= 1;
 
     public bool Contains(double t) => t >= Low && t <= High;
@@ -19,6 +22,7 @@ public readonly record struct GuidanceInterval(double Low, double High)
     /// <summary>The rule every interval must satisfy, for messages.</summary>
     public const string Rule = "0 ≤ low ≤ high ≤ 1";
 
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWriting)]
     public bool IsValid => Low >= 0 && High <= 1 && Low <= High;
 
     public void Validate()

@@ -187,6 +187,19 @@ public class SamplerTests
     }
 
     [Fact]
+    public void GuidanceIntervalWritesOnlyItsBoundsAndReadsFilesThatAlsoHoldTheComputedFlags()
+    {
+        string json = Vgt.Config.ConfigJson.Serialize(new GuidanceInterval(0.25, 1));
+        Assert.Contains("\"low\": 0.25", json);
+        Assert.DoesNotContain("is_full", json);
+        Assert.DoesNotContain("is_valid", json);
+        // generator configs written before session 8 carry is_full / is_valid; they still load
+        var old = Vgt.Config.ConfigJson.Deserialize<GuidanceInterval>("{\"low\": 0, \"high\": 1, \"is_full\": true, \"is_valid\": true}");
+        Assert.Equal(GuidanceInterval.Full, old);
+        Assert.ThrowsAny<Exception>(() => Vgt.Config.ConfigJson.Deserialize<GuidanceInterval>("{\"low\": 0, \"high\": 1, \"hihg\": 1}"));
+    }
+
+    [Fact]
     public void GuidanceIntervalGuidesOnlyInsideItAndSkipsTheUncondHalfOutside()
     {
         // v = c[:, :C] + 0.5·x; cond rows give 2, uncond rows −1. ODE with 4 steps at t = 0, 0.25, 0.5, 0.75.
