@@ -325,9 +325,7 @@ public sealed class QueryArTrainer : IDisposable
         while (Step < end && !Cancellation.IsCancellationRequested)
         {
             var t0 = Stopwatch.GetTimestamp();
-            (double, double, double) stepResult;
-            using (new GcSafeRegion()) stepResult = TrainStep();      // no finalizer may free a scalar mid-call (GcSafeRegion)
-            var (loss, norm, lr) = stepResult;
+            var (loss, norm, lr) = TrainStep();
             double dt = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             TrainSeconds += dt;
             lastLoss = loss;
