@@ -62,7 +62,7 @@ public static class QueryArLoss
         return new QueryArLossResult(total, flow.Loss, flow.RepaLoss, perm, c, t);
     }
 
-    private static Tensor Permutation(QueryArLossOptions o, long b, int l, Generator generator)
+    internal static Tensor Permutation(QueryArLossOptions o, long b, int l, Generator generator)
     {
         if (o.FixedPermutation is { } f)
         {
