@@ -118,9 +118,12 @@ public static class VgtAeModel
         if (parts == AeInitParts.All) return new AeInitReport([], []);
         var model = ae.state_dict();
         bool Shared(string n) => parts == AeInitParts.Matching && IsDecoder(n) && model.TryGetValue(n, out var t) && checkpoint.Info(n).Shape.SequenceEqual(t.shape);
-        // the shared loader takes the decoder tensors both sides have; everything else was loaded above or stays fresh
-        var ignore = checkpoint.Names.Where(n => IsDecoder(n) && !Shared(n)).Select(n => "^" + Regex.Escape(n) + "$").Prepend(@"^(?!decoder\.)").ToList();
-        StateDictLoader.Load(ae, checkpoint, new LoadOptions { Strict = false, Ignore = ignore });
+        if (parts == AeInitParts.Matching)
+        {
+            // the shared loader takes the decoder tensors both sides have; everything else was loaded above or stays fresh
+            var ignore = checkpoint.Names.Where(n => IsDecoder(n) && !Shared(n)).Select(n => "^" + Regex.Escape(n) + "$").Prepend(@"^(?!decoder\.)").ToList();
+            StateDictLoader.Load(ae, checkpoint, new LoadOptions { Strict = false, Ignore = ignore });
+        }
         var taken = checkpoint.Names.Where(Shared).ToHashSet(StringComparer.Ordinal);
         return new AeInitReport(
             model.Keys.Where(k => IsDecoder(k) && !taken.Contains(k)).Order(StringComparer.Ordinal).ToList(),
