@@ -22,7 +22,18 @@ public static class Program
         return root;
     }
 
+    /// <summary>
+    /// The process entry point: one thread drives torch here, so training and evaluation steps may hold the garbage
+    /// collector off (see <see cref="Vgt.Training.GcSafeRegion"/>); then <see cref="Run"/>.
+    /// </summary>
     public static int Main(string[] args)
+    {
+        Vgt.Training.GcSafeRegion.Enabled = true;
+        return Run(args);
+    }
+
+    /// <summary>Parses and runs one command; what in-process callers (the tests) use, leaving process settings alone.</summary>
+    public static int Run(string[] args)
     {
         try
         {

@@ -107,7 +107,7 @@ public static class VlmEvaluation
         {
             for (int start = 0; start < items.Count; start += options.BatchSize)
             {
-                using var gcSafe = new GcSafeRegion();
+                using var gcSafe = GcSafeRegion.Enter();
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 var chunk = items.Skip(start).Take(options.BatchSize).ToList();
                 var requests = chunk.Select(it => new ChatRequest(it.Question, [dataset.Get(it.SceneSeed).ImageTensor()])).ToList();

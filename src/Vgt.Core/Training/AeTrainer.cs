@@ -178,6 +178,7 @@ public sealed class AeTrainer
         {
             for (; step < c.MaxSteps && !cancel.IsCancellationRequested; step++)
             {
+                using var gcSafe = GcSafeRegion.Enter();                 // no finalizer may free a scalar mid-call
                 using var scope = NewDisposeScope();
                 ae.train();
                 var seeds = SceneSeedsOfStep(c.Data, step, ref cursor, ref seen).ToList();

@@ -325,7 +325,9 @@ public sealed class QueryArTrainer : IDisposable
         while (Step < end && !Cancellation.IsCancellationRequested)
         {
             var t0 = Stopwatch.GetTimestamp();
-            var (loss, norm, lr) = TrainStep();
+            (double, double, double) stepResult;
+            using (GcSafeRegion.Enter()) stepResult = TrainStep();      // no finalizer may free a scalar mid-call
+            var (loss, norm, lr) = stepResult;
             double dt = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             TrainSeconds += dt;
             lastLoss = loss;
@@ -353,7 +355,7 @@ public sealed class QueryArTrainer : IDisposable
             }
             if (config.Run.EvalEvery > 0 && (Step % config.Run.EvalEvery == 0 || Step == total))
             {
-                lastVal = ValidationLoss();
+                using (GcSafeRegion.Enter()) lastVal = ValidationLoss();
                 metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["val_loss"] = lastVal });
                 log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0} validation loss {1:0.00000}", Step, lastVal));
             }

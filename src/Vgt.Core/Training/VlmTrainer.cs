@@ -212,7 +212,7 @@ public static class VlmTrainer
             if (step > 0) bar.Advance(step);
             for (; step < end; step++)
             {
-                using var gcSafe = new GcSafeRegion();
+                using var gcSafe = GcSafeRegion.Enter();
                 using var scope = NewDisposeScope();
                 try
                 {

@@ -15,7 +15,7 @@ public static class CliRunner
             Console.SetError(e);
             try
             {
-                int code = Vgt.Cli.Program.Main(args);
+                int code = Vgt.Cli.Program.Run(args);
                 return (code, o.ToString(), e.ToString());
             }
             finally

@@ -125,22 +125,22 @@ public class LayoutTests
         var dir = ShapesTestUtil.TempDir();
         var meta = WriteSmallMetadata(dir);
         var run = Path.Combine(dir, "run");
-        Assert.Equal(2, Vgt.Cli.Program.Main(["bench", "geneval", "--metadata", meta, "--out", run]));
+        Assert.Equal(2, Vgt.Cli.Program.Run(["bench", "geneval", "--metadata", meta, "--out", run]));
         Assert.False(Directory.Exists(run));
-        Assert.Equal(0, Vgt.Cli.Program.Main(["bench", "geneval", "--metadata", meta, "--out", run, "--images-per-prompt", "1", "--ground-truth"]));
+        Assert.Equal(0, Vgt.Cli.Program.Run(["bench", "geneval", "--metadata", meta, "--out", run, "--images-per-prompt", "1", "--ground-truth"]));
         var jsonPath = Path.Combine(dir, "scores.json");
-        Assert.Equal(0, Vgt.Cli.Program.Main(["bench", "score", run, "--json", jsonPath]));
+        Assert.Equal(0, Vgt.Cli.Program.Run(["bench", "score", run, "--json", jsonPath]));
         using var json = JsonDocument.Parse(File.ReadAllText(jsonPath));
         Assert.Equal(1.0, json.RootElement.GetProperty("overall").GetDouble());
         Assert.Equal(6, json.RootElement.GetProperty("images").GetInt32());
         Assert.Equal(GenEvalLayout.Sha256OfFile(meta), json.RootElement.GetProperty("metadata_sha256").GetString());
 
         var png = Path.Combine(dir, "one.png");
-        Assert.Equal(0, Vgt.Cli.Program.Main(["shapes", "render", "--prompt", "a photo of a circle above a square", "-o", png, "--seed", "5"]));
+        Assert.Equal(0, Vgt.Cli.Program.Run(["shapes", "render", "--prompt", "a photo of a circle above a square", "-o", png, "--seed", "5"]));
         var found = new ShapesDetector().Detect(RgbImageFiles.Load(png));
         Assert.Equal(["circle", "square"], found.Select(o => o.Class).Order());
-        Assert.Equal(2, Vgt.Cli.Program.Main(["shapes", "render", "--prompt", "a photo of a dog", "-o", png]));
-        Assert.Equal(0, Vgt.Cli.Program.Main(["shapes", "detect", png]));
+        Assert.Equal(2, Vgt.Cli.Program.Run(["shapes", "render", "--prompt", "a photo of a dog", "-o", png]));
+        Assert.Equal(0, Vgt.Cli.Program.Run(["shapes", "detect", png]));
         Directory.Delete(dir, true);
     }
 }
