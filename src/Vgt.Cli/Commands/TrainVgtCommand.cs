@@ -67,7 +67,7 @@ public static class TrainVgtCommand
     static void Report(QueryArTrainSummary s, string run) =>
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "trained steps {0} → {1} in {2:0.0} s (total training time {3:0.0} min), last loss {4:0.0000}{5}; run folder {6}",
             s.StartStep, s.EndStep, s.Elapsed.TotalSeconds, s.TrainSeconds / 60, s.LastLoss,
-            s.LastValidationLoss is { } v ? string.Format(CultureInfo.InvariantCulture, ", validation loss {0:0.0000}", v) : "", Path.GetFullPath(run)));
+            s.LastValidation is { } v ? string.Format(CultureInfo.InvariantCulture, ", validation loss {0:0.0000} (random orders) / {1:0.0000} (raster)", v.RandomOrder, v.RasterOrder) : "", Path.GetFullPath(run)));
 
     static void Export(QueryArTrainer trainer, string dir, string name, string configPath, QueryArTrainSummary s)
     {
@@ -88,7 +88,10 @@ public static class TrainVgtCommand
         sb.AppendLine($"| command | `vgt train vgt --config {configPath.Replace('\\', '/')}` |");
         sb.AppendLine($"| init | {c.InitFrom ?? "random"} (LLM) |");
         sb.AppendLine($"| AE (frozen, copied to ae/) | {c.Ae} (sha256 {t.Autoencoder.WeightsSha256[..12]}…, stride {t.Autoencoder.Stride}, {t.Autoencoder.LatentChannels} channels) |");
-        sb.AppendLine($"| data | Shapes World train split, {c.Data.Scenes} scenes from seed {c.Data.FirstSceneSeed}, {c.Data.ImageSize} px, caption dropout {c.CaptionDropout}, permutation {c.Permutation} |");
+        string categories = c.Data.CategoryWeights is { } w ? ", categories weighted " + string.Join(", ", w.Select(kv => string.Format(inv, "{0} {1}", kv.Key, kv.Value))) : ", categories uniform";
+        sb.AppendLine(string.Format(inv, "| data | Shapes World train split, {0} scenes from seed {1}, {2} px{3}, caption dropout {4} |",
+            c.Data.Scenes, c.Data.FirstSceneSeed, c.Data.ImageSize, categories, c.CaptionDropout));
+        sb.AppendLine(string.Format(inv, "| order | permutation {0}, raster fraction {1} |", c.Permutation, c.RasterFraction));
         sb.AppendLine(string.Format(inv, "| optimisation | AdamW lr {0} → {1}, warm-up {2}, wd {3}, betas ({4}, {5}), clip {6}, batch {7}, {8} steps |",
             c.Optim.Lr, c.Optim.EndLr, c.Optim.WarmupSteps, c.Optim.WeightDecay, c.Optim.Beta1, c.Optim.Beta2, c.Optim.GradClip, c.Optim.BatchSize, t.Step));
         if (c.Understanding.Every > 0)
@@ -97,7 +100,7 @@ public static class TrainVgtCommand
         sb.AppendLine(string.Format(inv, "| EMA | decay {0} from step {1} (weights in model.safetensors are the EMA) |", c.Ema.Decay, c.Ema.StartStep));
         sb.AppendLine(string.Format(inv, "| training time | {0:0.0} min of steps ({1} threads) |", s.TrainSeconds / 60, TorchSharp.torch.get_num_threads()));
         sb.AppendLine(string.Format(inv, "| final loss | {0:0.0000} (train){1} |", s.LastLoss,
-            s.LastValidationLoss is { } v ? string.Format(inv, ", {0:0.0000} (validation)", v) : ""));
+            s.LastValidation is { } v ? string.Format(inv, ", {0:0.0000} / {1:0.0000} (validation, random orders / raster)", v.RandomOrder, v.RasterOrder) : ""));
         sb.AppendLine(string.Format(inv, "| parameters | {0:N0} |", parameters));
         sb.AppendLine().AppendLine("## Scores").AppendLine().AppendLine("Not measured yet: `vgt bench geneval --model DIR --metadata benchmarks/shapes-geneval-v1/evaluation_metadata.jsonl --out OUT` then `vgt bench score OUT`.");
         return sb.ToString();

@@ -17,7 +17,12 @@ using static TorchSharp.torch;
 namespace Vgt.Training;
 
 /// <summary>What one finished (or stopped) training call did.</summary>
-public sealed record QueryArTrainSummary(long StartStep, long EndStep, double LastLoss, double? LastValidationLoss, TimeSpan Elapsed, double TrainSeconds);
+public sealed record QueryArTrainSummary(long StartStep, long EndStep, double LastLoss, QueryArValidation? LastValidation, TimeSpan Elapsed, double TrainSeconds);
+
+/// <summary>Validation flow losses of one evaluation (see <see cref="QueryArTrainer.ValidationLoss"/>).</summary>
+/// <param name="RandomOrder">One random order per sample (comparable across configs; the reference trains these orders).</param>
+/// <param name="RasterOrder">Raster order (what decoding at parallel 1 uses).</param>
+public sealed record QueryArValidation(double RandomOrder, double RasterOrder);
 
 /// <summary>
 /// VGT-AR training on Shapes World (reference §8): a pool of train-split scenes, their latents from the frozen AE
@@ -289,8 +294,12 @@ public sealed class QueryArTrainer : IDisposable
         return (result.Loss.item<float>(), norm, optimizer.ParamGroups.First().LearningRate);
     }
 
-    /// <summary>Flow loss of the EMA-free live model on a fixed validation batch with fixed noise (no caption dropout).</summary>
-    public double ValidationLoss()
+    /// <summary>
+    /// Flow loss of the EMA-free live model on a fixed validation batch with fixed noise (no caption dropout), twice: with
+    /// one random order per sample (whatever the config's <c>permutation</c> and <c>raster_fraction</c>, so runs with
+    /// different order mixes stay comparable) and in raster order (the order that decoding at parallel 1 uses).
+    /// </summary>
+    public QueryArValidation ValidationLoss()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -300,11 +309,14 @@ public sealed class QueryArTrainer : IDisposable
         var rows = samples.Select(x => prompts.Encode(x.Prompt, rng, dropout: 0)).ToList();
         var batch = QueryArPrompts.Collate(rows);
         var latents = EncodeScenes(samples.Select(x => x.SceneSeed).ToArray());
+        var ids = tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]);
+        var mask = tensor(batch.Mask, [batch.Count, batch.Length]);
         Model.eval();
-        var r = QueryArLoss.Compute(Model, latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]),
-            tensor(batch.Mask, [batch.Count, batch.Length]), seed.TorchGenerator("validation"), lossOptions);
+        double Loss(double rasterFraction) => QueryArLoss.Compute(Model, latents, ids, mask, seed.TorchGenerator("validation"),
+            lossOptions with { Permutation = PermutationMode.PerSample, RasterFraction = rasterFraction }).Loss.item<float>();
+        var result = new QueryArValidation(RandomOrder: Loss(0), RasterOrder: Loss(1));
         Model.train();
-        return r.Loss.item<float>();
+        return result;
     }
 
     /// <summary>
@@ -317,7 +329,7 @@ public sealed class QueryArTrainer : IDisposable
         long start = Step, total = config.Optim.Steps, end = Math.Min(total, stopAt ?? total);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN;
-        double? lastVal = null;
+        QueryArValidation? lastVal = null;
         ConfigJson.Save(config, Path.Combine(runDir, "config.json"));
         double uLossSum = 0, uAccSum = 0;
         int uCount = 0;
@@ -355,9 +367,12 @@ public sealed class QueryArTrainer : IDisposable
             }
             if (config.Run.EvalEvery > 0 && (Step % config.Run.EvalEvery == 0 || Step == total))
             {
-                using (GcSafeRegion.Enter()) lastVal = ValidationLoss();
-                metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["val_loss"] = lastVal });
-                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0} validation loss {1:0.00000}", Step, lastVal));
+                QueryArValidation v;
+                using (GcSafeRegion.Enter()) v = ValidationLoss();
+                lastVal = v;
+                // val_loss: one random order per sample, comparable across order mixes; val_loss_raster: raster order
+                metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["val_loss"] = v.RandomOrder, ["val_loss_raster"] = v.RasterOrder });
+                log.WriteLine(string.Format(CultureInfo.InvariantCulture, "step {0} validation loss {1:0.00000} (random orders), {2:0.00000} (raster)", Step, v.RandomOrder, v.RasterOrder));
             }
             if (Step % config.Run.CheckpointEvery == 0 || Step == total) SaveCheckpoint();
         }

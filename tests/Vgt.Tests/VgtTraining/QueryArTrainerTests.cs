@@ -74,6 +74,19 @@ public sealed class QueryArTrainerTests : IDisposable
     }
 
     [Fact]
+    public void ValidationMeasuresRandomOrdersWhateverTheTrainingOrderMixAndRasterSeparately()
+    {
+        var config = TinyVgt.Train(root);
+        using var a = new QueryArTrainer(config, Path.Combine(root, "a"));
+        using var b = new QueryArTrainer(config with { RasterFraction = 0.8 }, Path.Combine(root, "b"));
+        var (va, vb) = (a.ValidationLoss(), b.ValidationLoss());
+        Assert.True(double.IsFinite(va.RandomOrder) && double.IsFinite(va.RasterOrder), $"{va}");
+        Assert.Equal(va, vb);                                    // same init and data: the config's order mix does not enter
+        Assert.NotEqual(va.RandomOrder, va.RasterOrder);
+        Assert.Equal(va, a.ValidationLoss());                    // fixed batch, fixed noise
+    }
+
+    [Fact]
     public void BatchesDependOnlyOnSeedAndStepAndVisitThePoolOncePerEpoch()
     {
         var config = TinyVgt.Train(root, scenes: 8);
