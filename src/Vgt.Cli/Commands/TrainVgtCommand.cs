@@ -91,7 +91,8 @@ public static class TrainVgtCommand
         string categories = c.Data.CategoryWeights is { } w ? ", categories weighted " + string.Join(", ", w.Select(kv => string.Format(inv, "{0} {1}", kv.Key, kv.Value))) : ", categories uniform";
         sb.AppendLine(string.Format(inv, "| data | Shapes World train split, {0} scenes from seed {1}, {2} px{3}, caption dropout {4} |",
             c.Data.Scenes, c.Data.FirstSceneSeed, c.Data.ImageSize, categories, c.CaptionDropout));
-        sb.AppendLine(string.Format(inv, "| order | permutation {0}, raster fraction {1} |", c.Permutation, c.RasterFraction));
+        string permutation = c.Permutation == PermutationMode.PerBatch ? "one per batch" : "one per sample";
+        sb.AppendLine(string.Format(inv, "| order | {0}, raster with probability {1} (`raster_fraction`), otherwise random |", permutation, c.RasterFraction));
         sb.AppendLine(string.Format(inv, "| optimisation | AdamW lr {0} → {1}, warm-up {2}, wd {3}, betas ({4}, {5}), clip {6}, batch {7}, {8} steps |",
             c.Optim.Lr, c.Optim.EndLr, c.Optim.WarmupSteps, c.Optim.WeightDecay, c.Optim.Beta1, c.Optim.Beta2, c.Optim.GradClip, c.Optim.BatchSize, t.Step));
         if (c.Understanding.Every > 0)
