@@ -23,12 +23,12 @@ public static class Program
     }
 
     /// <summary>
-    /// The process entry point: one thread drives torch here, so training and evaluation steps may hold the garbage
-    /// collector off (see <see cref="Vgt.Training.GcSafeRegion"/>); then <see cref="Run"/>.
+    /// The process entry point: one thread drives torch here, so training, evaluation and generation steps may hold the garbage
+    /// collector off (see <see cref="Vgt.Runtime.GcSafeRegion"/>); then <see cref="Run"/>.
     /// </summary>
     public static int Main(string[] args)
     {
-        Vgt.Training.GcSafeRegion.Enabled = true;
+        Vgt.Runtime.GcSafeRegion.Enabled = true;
         return Run(args);
     }
 

@@ -76,7 +76,9 @@ public static class GenerateCommand
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
         try
         {
-            using var result = generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel));
+            GenerationResult generated;
+            using (GcSafeRegion.Enter()) generated = generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel));
+            using var result = generated;
             cancel.ThrowIfCancellationRequested();
             Write(generator, request, result, paths, o.Grid);
             var t = result.Timings;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Vgt.IO;
 using Vgt.Logging;
+using Vgt.Runtime;
 
 namespace Vgt.Evaluation;
 
@@ -99,7 +100,8 @@ public static class GenEvalLayout
                 AtomicFile.WriteAllText(Path.Combine(folder, "metadata.jsonl"), line + "\n");
                 for (int j = 0; j < imagesPerPrompt; j++)
                 {
-                    var image = generator.Generate(m, seed + j);
+                    RgbImage image;
+                    using (GcSafeRegion.Enter()) image = generator.Generate(m, seed + j);   // a crash here would lose the whole folder
                     RgbImageFiles.SavePng(image, Path.Combine(folder, "samples", j.ToString("D4", CultureInfo.InvariantCulture) + ".png"));
                     bar.Advance();
                 }

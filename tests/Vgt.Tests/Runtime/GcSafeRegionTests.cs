@@ -1,7 +1,7 @@
-using Vgt.Training;
+using Vgt.Runtime;
 using Xunit;
 
-namespace Vgt.Tests.Training;
+namespace Vgt.Tests.Runtime;
 
 public class GcSafeRegionTests
 {

@@ -1,6 +1,6 @@
 using System.Runtime;
 
-namespace Vgt.Training;
+namespace Vgt.Runtime;
 
 /// <summary>
 /// Keeps the .NET garbage collector (and with it the finalizer thread) out of a stretch of torch calls, then collects
