@@ -11,10 +11,11 @@ namespace Vgt.Runtime;
 /// 2-core machine). Inside the region no collection happens unless the process allocates more than
 /// <see cref="Budget"/> bytes of managed memory, which a training step does not.
 /// <para>
-/// This is sound only when one thread drives torch: the region's own collections (at its start and end) may otherwise
-/// land inside another thread's native call. So regions are off unless <see cref="Enabled"/> is set, which the `vgt`
-/// executable does at start-up (one thread per command). Hosts that drive torch from several threads, such as a test
-/// runner, leave it off and keep TorchSharp's ordinary (rare) exposure.
+/// This is sound only when one thread drives torch: with several, a region's own collections (at its start and end)
+/// may land inside another thread's native call. So regions are off unless <see cref="Enabled"/> is set, which the
+/// `vgt` executable does at start-up (one thread per command) and the test project does (its tests run one at a
+/// time). A host that drives torch from several threads at once leaves it off and keeps TorchSharp's ordinary (rare)
+/// exposure.
 /// </para>
 /// </summary>
 public sealed class GcSafeRegion : IDisposable

@@ -6,13 +6,21 @@ namespace Vgt.Tests.Runtime;
 public class GcSafeRegionTests
 {
     [Fact]
-    public void RegionsAreOffUnlessTheHostTurnsThemOnAndAnOpenRegionHoldsTheCollectorOff()
+    public void EnterGivesARegionOnlyWhenEnabledAndAnOpenRegionHoldsTheCollectorOff()
     {
-        // The test host drives torch from several threads, so it must not get regions (only `vgt`'s Main enables them).
-        Assert.False(GcSafeRegion.Enabled);
-        Assert.Null(GcSafeRegion.Enter());
+        Assert.True(GcSafeRegion.Enabled);                           // TestHostSetup: one torch thread at a time here
+        GcSafeRegion.Enabled = false;
+        try
+        {
+            Assert.Null(GcSafeRegion.Enter());
+        }
+        finally
+        {
+            GcSafeRegion.Enabled = true;
+        }
 
-        using var region = new GcSafeRegion();
+        using var region = GcSafeRegion.Enter();
+        Assert.NotNull(region);
         Assert.True(region.Started);
         int before = GC.CollectionCount(0);
         var keep = new List<byte[]>();
