@@ -76,9 +76,7 @@ public static class GenerateCommand
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
         try
         {
-            GenerationResult generated;
-            using (GcSafeRegion.Enter()) generated = generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel));
-            using var result = generated;
+            using var result = GcSafeRegion.Run(() => generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel)));
             cancel.ThrowIfCancellationRequested();
             Write(generator, request, result, paths, o.Grid);
             var t = result.Timings;

@@ -100,8 +100,7 @@ public static class GenEvalLayout
                 AtomicFile.WriteAllText(Path.Combine(folder, "metadata.jsonl"), line + "\n");
                 for (int j = 0; j < imagesPerPrompt; j++)
                 {
-                    RgbImage image;
-                    using (GcSafeRegion.Enter()) image = generator.Generate(m, seed + j);   // a crash here would lose the whole folder
+                    var image = GcSafeRegion.Run(() => generator.Generate(m, seed + j));   // a crash here would lose the whole folder
                     RgbImageFiles.SavePng(image, Path.Combine(folder, "samples", j.ToString("D4", CultureInfo.InvariantCulture) + ".png"));
                     bar.Advance();
                 }

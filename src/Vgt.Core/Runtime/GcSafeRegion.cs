@@ -30,6 +30,13 @@ public sealed class GcSafeRegion : IDisposable
     /// <summary>A region when <see cref="Enabled"/>, otherwise null (a <c>using</c> of null is a no-op).</summary>
     public static GcSafeRegion? Enter() => Enabled ? new GcSafeRegion() : null;
 
+    /// <summary>Runs <paramref name="work"/> inside <see cref="Enter"/>'s region and returns its result.</summary>
+    public static T Run<T>(Func<T> work)
+    {
+        using var region = Enter();
+        return work();
+    }
+
     public GcSafeRegion()
     {
         try

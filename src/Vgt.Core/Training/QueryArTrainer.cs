@@ -337,9 +337,7 @@ public sealed class QueryArTrainer : IDisposable
         while (Step < end && !Cancellation.IsCancellationRequested)
         {
             var t0 = Stopwatch.GetTimestamp();
-            (double, double, double) stepResult;
-            using (GcSafeRegion.Enter()) stepResult = TrainStep();      // no finalizer may free a scalar mid-call
-            var (loss, norm, lr) = stepResult;
+            var (loss, norm, lr) = GcSafeRegion.Run(TrainStep);        // no finalizer may free a scalar mid-call
             double dt = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             TrainSeconds += dt;
             lastLoss = loss;
@@ -367,8 +365,7 @@ public sealed class QueryArTrainer : IDisposable
             }
             if (config.Run.EvalEvery > 0 && (Step % config.Run.EvalEvery == 0 || Step == total))
             {
-                QueryArValidation v;
-                using (GcSafeRegion.Enter()) v = ValidationLoss();
+                var v = GcSafeRegion.Run(ValidationLoss);
                 lastVal = v;
                 // val_loss: one random order per sample, comparable across order mixes; val_loss_raster: raster order
                 metrics?.Write(new Dictionary<string, object?> { ["step"] = Step, ["val_loss"] = v.RandomOrder, ["val_loss_raster"] = v.RasterOrder });

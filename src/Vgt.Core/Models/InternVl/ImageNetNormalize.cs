@@ -16,10 +16,6 @@ public static class ImageNetNormalize
         using var scope = NewDisposeScope();
         var mean = tensor(Mean, device: x.device).view(1, 3, 1, 1).to_type(x.dtype);
         var std = tensor(Std, device: x.device).view(1, 3, 1, 1).to_type(x.dtype);
-        // 0-d tensors rather than `x + 1`: TorchSharp frees implicit scalars by finalizer, which can race the native
-        // call (see Training/GcSafeRegion); the results are the same bits.
-        var one = tensor(1f, dtype: x.dtype, device: x.device);
-        var two = tensor(2f, dtype: x.dtype, device: x.device);
-        return (((x + one) / two - mean) / std).MoveToOuterDisposeScope();
+        return (((x + 1) / 2 - mean) / std).MoveToOuterDisposeScope();
     }
 }
