@@ -73,11 +73,14 @@ public sealed record VlmRow(int Image, int[] Ids, int PromptLength, VlmTask Task
 /// single-turn example <c>prefix + segment</c> would be (see <see cref="Rows"/>), while the image and the prefix are
 /// computed once. <see cref="Pixels"/> [B,3,S,S] normalised; ids, positions, labels [B,T]; allowed [B,1,T,T] bool;
 /// labels are −100 except where the next token is an answer token or the closing <c>&lt;|im_end|&gt;</c>.
+/// <see cref="Relations"/>: where the relation questions sit and what the relation probe reads there (null when none).
 /// </summary>
-public sealed record VlmBatch(Tensor Pixels, Tensor InputIds, Tensor Positions, Tensor Allowed, Tensor Labels, IReadOnlyList<VlmRow> Rows) : IDisposable
+public sealed record VlmBatch(Tensor Pixels, Tensor InputIds, Tensor Positions, Tensor Allowed, Tensor Labels, IReadOnlyList<VlmRow> Rows,
+    RelationProbeTargets? Relations = null) : IDisposable
 {
     public void Dispose()
     {
+        Relations?.Dispose();
         Pixels.Dispose();
         InputIds.Dispose();
         Positions.Dispose();
@@ -104,8 +107,11 @@ public sealed class VlmBatchBuilder
     readonly int imageSize;
     readonly ShapesDataset dataset;
     readonly Dictionary<string, int[]> promptCache = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (int A, int B)> shapeWordCache = new(StringComparer.Ordinal);
+    readonly int probeBins;
 
-    public VlmBatchBuilder(VgtSeed seed, VlmBatchSpec spec, Qwen2Tokenizer tokenizer, InternVlConfig config)
+    /// <param name="probeBins">Bins per canvas axis of the relation probe's position targets (<see cref="VlmBatch.Relations"/>).</param>
+    public VlmBatchBuilder(VgtSeed seed, VlmBatchSpec spec, Qwen2Tokenizer tokenizer, InternVlConfig config, int probeBins = 8)
     {
         if (spec.Images < 1 || spec.SegmentsPerImage < 1)
             throw new ArgumentException($"a batch needs >= 1 image and >= 1 segment per image, got {spec.Images} and {spec.SegmentsPerImage}");
@@ -115,6 +121,7 @@ public sealed class VlmBatchBuilder
         template = InternVlChatTemplate.ForName(config.Template);
         tokensPerImage = config.NumImageTokens;
         imageSize = config.ImageSize;
+        this.probeBins = probeBins;
         dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Train, ShapesVocabulary.CanvasSize, spec.CategoryWeights));
     }
 
@@ -124,6 +131,28 @@ public sealed class VlmBatchBuilder
         if (!promptCache.TryGetValue(question, out var ids))
             promptCache[question] = ids = tokenizer.Encode(template.Prompt(question, 1, tokensPerImage));
         return ids;
+    }
+
+    /// <summary>
+    /// Prompt-token indices of the last token of the A word and of the B word of relation question
+    /// <paramref name="question"/>: the prompt cut right after the word is encoded, and its length is the index + 1 (the
+    /// pre-tokenizer splits at the space that follows, so the cut prompt's ids are a prefix of the whole prompt's).
+    /// </summary>
+    public (int A, int B) ShapeWordTokens(string question)
+    {
+        if (shapeWordCache.TryGetValue(question, out var found)) return found;
+        var text = template.Prompt(question, 1, tokensPerImage);
+        int at = text.LastIndexOf(question, StringComparison.Ordinal);
+        var (aEnd, bEnd) = RelationProbeTargetsBuilder.WordEnds(question);
+        var full = PromptIds(question);
+        int Last(int end)
+        {
+            var ids = tokenizer.Encode(text[..(at + end)]);
+            if (ids.Length > full.Length || !ids.AsSpan().SequenceEqual(full.AsSpan(0, ids.Length)))
+                throw new InvalidOperationException($"the tokenizer does not split '{question}' at its shape words");
+            return ids.Length - 1;
+        }
+        return shapeWordCache[question] = (Last(aEnd), Last(bEnd));
     }
 
     /// <summary>A train-split scene seed drawn from <paramref name="rng"/>.</summary>
@@ -185,6 +214,7 @@ public sealed class VlmBatchBuilder
         int imgEnd = tokenizer.ImgEnd;
         var rows = new List<VlmRow>();
         var packed = new List<(List<long> Ids, List<long> Pos, List<int> Seg, List<long> Labels)>();
+        var relationSegments = new List<(int Row, int Start, int Prefix, RelationSegment Segment, int PromptLength)>();
         for (int i = 0; i < examples.Count; i++)
         {
             var (ids, pos, seg, labels) = (new List<long>(), new List<long>(), new List<int>(), new List<long>());
@@ -205,6 +235,13 @@ public sealed class VlmBatchBuilder
                 else if (p != prefix || !full.AsSpan(0, p).SequenceEqual(rows[^2].Ids.AsSpan(0, p)))
                     throw new InvalidOperationException("the prompts of one image do not share their prefix");
                 segment++;
+                if (RelationProbeTargetsBuilder.ShapesOf(qa.Question) is var (shapeA, shapeB))
+                {
+                    var objects = examples[i].Sample.Scene.Objects;
+                    var (aToken, bToken) = ShapeWordTokens(qa.Question);
+                    relationSegments.Add((i, ids.Count, p, new RelationSegment(aToken, bToken,
+                        objects.Single(o => o.Shape == shapeA), objects.Single(o => o.Shape == shapeB)), prompt.Length));
+                }
                 for (int t = p; t < full.Length; t++)
                 {
                     ids.Add(full[t]);
@@ -244,6 +281,11 @@ public sealed class VlmBatchBuilder
             }
         }
 
+        var probe = new RelationProbeTargetsBuilder(probeBins);
+        foreach (var (row, start, prefixLength, relation, promptLength) in relationSegments)
+            probe.Add(relation, (long)row * width + start - prefixLength, promptLength);   // token t of the segment sits at start + t − prefix
+        var relations = probe.Build();                                                     // outside the scope below: the batch owns it
+
         using var scope = NewDisposeScope();
         var pixels = Pixels(examples.Select(e => e.Sample), imageSize);                 // [B,3,S,S]
         return new VlmBatch(
@@ -252,6 +294,7 @@ public sealed class VlmBatchBuilder
             tensor(posArr).view(b, width).MoveToOuterDisposeScope(),
             tensor(allowed).view(b, 1, width, width).MoveToOuterDisposeScope(),
             tensor(labelArr).view(b, width).MoveToOuterDisposeScope(),
-            rows);
+            rows,
+            relations);
     }
 }

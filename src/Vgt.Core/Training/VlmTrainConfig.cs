@@ -13,7 +13,8 @@ public sealed record VlmTrainConfig(
     VlmDataConfig Data,
     VlmOptimConfig Optim,
     VlmRunConfig Run,
-    VlmVisionWarmupConfig? VisionWarmup = null) : IValidatable
+    VlmVisionWarmupConfig? VisionWarmup = null,
+    VlmRelationProbeConfig? RelationProbe = null) : IValidatable
 {
     public void Validate()
     {
@@ -26,6 +27,10 @@ public sealed record VlmTrainConfig(
         Optim!.Validate();
         Run!.Validate();
         VisionWarmup?.Validate();
+        RelationProbe?.Validate();
+        if (RelationProbe is { } probe)
+            ConfigValidationException.Require(probe.PositionLayer <= Model.Llm.NumHiddenLayers, "relation_probe.position_layer",
+                $"must be at most model.llm.num_hidden_layers ({Model.Llm.NumHiddenLayers}), got {probe.PositionLayer}");
         ConfigValidationException.Require(Model.Template == "vgt" || Model.Template == "internvl2_5", "model.template",
             $"must be \"vgt\" or \"internvl2_5\", got \"{Model.Template}\"");
     }

@@ -11,6 +11,12 @@ using static TorchSharp.torch;
 
 namespace Vgt.Training;
 
+/// <summary>
+/// The parts of one batch's loss (<see cref="VlmTrainer.LossParts"/>): LM loss, token accuracy, accuracy of the relation
+/// questions' yes/no token, and the relation probe's loss and accuracy (null when not computed).
+/// </summary>
+public sealed record VlmLossParts(Tensor Loss, Tensor Accuracy, Tensor? RelationAnswerAccuracy, Tensor? ProbeLoss, Tensor? ProbeAccuracy);
+
 /// <summary>What a `vgt train vlm` run did.</summary>
 public sealed record VlmTrainResult(string ModelDirectory, long Steps, double TrainSeconds, double LastLoss, int VocabSize, long Parameters);
 
@@ -45,17 +51,52 @@ public static class VlmTrainer
     /// </summary>
     public static (Tensor Loss, Tensor Accuracy) Loss(Models.Qwen2.Qwen2Model llm, Func<Tensor, Tensor> lmHead, Tensor imageTokens, VlmBatch batch, int imageContextId)
     {
+        var parts = LossParts(llm, lmHead, imageTokens, batch, imageContextId);
+        parts.RelationAnswerAccuracy?.Dispose();
+        return (parts.Loss, parts.Accuracy);
+    }
+
+    /// <summary>
+    /// <see cref="Loss(Models.Qwen2.Qwen2Model, Func{Tensor, Tensor}, Tensor, VlmBatch, int)"/> with its parts: the LM
+    /// loss, the token accuracy, the accuracy of the yes/no token of the relation questions (null when the batch has
+    /// none) and, with a <paramref name="probe"/>, the relation probe's loss and accuracy, its position head reading the
+    /// output of decoder layer <paramref name="probeLayer"/> (1-based).
+    /// </summary>
+    public static VlmLossParts LossParts(Models.Qwen2.Qwen2Model llm, Func<Tensor, Tensor> lmHead, Tensor imageTokens, VlmBatch batch, int imageContextId,
+        RelationProbe? probe = null, int probeLayer = 0)
+    {
         using var scope = NewDisposeScope();
         var h = InternVlModel.EmbedWithImages(llm, batch.InputIds, imageTokens, imageContextId);   // [B, T, D]
         var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
-        for (int i = 0; i < llm.Config.NumHiddenLayers; i++) h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
+        Tensor? middle = null;
+        for (int i = 0; i < llm.Config.NumHiddenLayers; i++)
+        {
+            h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
+            if (i + 1 == probeLayer) middle = h;                                            // [B, T, D]
+        }
         h = FinalNorm(llm).forward(h);                                                      // [B, T, D]
         var supervised = batch.Labels.ne(VlmBatchBuilder.IgnoreIndex);                       // [B, T]
         var targets = batch.Labels[supervised];                                              // [N]
         var logits = lmHead(h[supervised]);                                                  // [N, V]
         var loss = nn.functional.cross_entropy(logits, targets);
         var accuracy = logits.argmax(-1).eq(targets).to_type(ScalarType.Float32).mean();
-        return (loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope());
+        Tensor? relationAccuracy = null, probeLoss = null, probeAccuracy = null;
+        if (batch.Relations is { } relations)
+        {
+            using (no_grad())
+            {
+                var answerLogits = lmHead(h.reshape(-1, h.shape[2]).index_select(0, relations.AnswerIndex));   // [M, V]
+                relationAccuracy = answerLogits.argmax(-1).eq(batch.Labels.reshape(-1).index_select(0, relations.AnswerIndex))
+                    .to_type(ScalarType.Float32).mean().MoveToOuterDisposeScope();
+            }
+            if (probe is not null)
+            {
+                if (middle is null) throw new ArgumentException($"the probe layer must be in 1..{llm.Config.NumHiddenLayers}, got {probeLayer}");
+                var (pl, pa) = probe.Loss(middle, h, relations);
+                (probeLoss, probeAccuracy) = (pl.MoveToOuterDisposeScope(), pa.MoveToOuterDisposeScope());
+            }
+        }
+        return new VlmLossParts(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), relationAccuracy, probeLoss, probeAccuracy);
     }
 
     /// <summary>Qwen2Model's final RMSNorm (its child "norm").</summary>
@@ -164,12 +205,17 @@ public static class VlmTrainer
         using var optimizerScope = optimizer;
         var schedule = new WarmupCosineSchedule(o.WarmupSteps, o.Steps, o.EndFactor, WarmupStartFactor: 0.01);
         var optimizers = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
+        var probeConfig = config.RelationProbe;
+        using var probeGenerator = seed.TorchGenerator("relation-probe");
+        using var probe = probeConfig is null ? null : new RelationProbe(modelConfig.Llm.HiddenSize, probeConfig.Bins, probeGenerator);
+        using var probeOptimizer = probe is null ? null : optim.AdamW(probe.parameters(), lr: o.Lr, beta1: o.Beta1, beta2: o.Beta2, weight_decay: 0.0);
+        if (probeOptimizer is not null) optimizers["probe"] = probeOptimizer;
 
         long step = 0;
         double elapsedBefore = 0;
         if (resume && latest is not null)
         {
-            var saved = TrainingCheckpoints.Load(latest, model, optimizers);
+            var saved = TrainingCheckpoints.Load(latest, model, optimizers, extraTensors: RestoreProbe);
             if (saved.ConfigJson != configJson)
                 throw new ArgumentException($"The run in '{runDirectory}' was started with another configuration (see its train-config.json); resume needs the same one.");
             step = saved.Step;
@@ -180,7 +226,7 @@ public static class VlmTrainer
             $"shapes-vlm training: {parameters:N0} parameters, vocab {tokenizer.VocabSize}, {modelConfig.NumImageTokens} image tokens, batch {o.BatchSize} images × ≤ {config.Data.SegmentsPerImage} segments, steps {o.Steps}, threads {get_num_threads()}"));
 
         var batches = new VlmBatchBuilder(seed, new VlmBatchSpec(o.BatchSize, config.Data.SegmentsPerImage, config.Data.CaptionFraction, config.Data.CategoryWeights),
-            tokenizer, modelConfig);
+            tokenizer, modelConfig, probeConfig?.Bins ?? 8);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"));
         // the warm-up's result is in every checkpoint (the first is written right after it), so a resumed run skips it
         if (!(resume && latest is not null) && config.VisionWarmup is { Steps: > 0 } warmup)
@@ -191,9 +237,10 @@ public static class VlmTrainer
         }
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, lossSum = 0, accSum = 0;
+        var relationMeans = new WindowMeans();
         int window = 0;
         long end = Math.Min(o.Steps, stopAfter ?? long.MaxValue);
-        var parameterList = named.Select(p => p.Param).ToList();
+        var parameterList = named.Select(p => p.Param).Concat(probe?.parameters() ?? []).ToList();
         int imageContextId = tokenizer.ImgContext;
         double gradNorm = double.NaN;
         if (step == 0) Save(0);   // a checkpoint to fall back to from the very first step
@@ -202,7 +249,17 @@ public static class VlmTrainer
         {
             var scalars = new Dictionary<string, double> { ["train_seconds"] = elapsedBefore + clock.Elapsed.TotalSeconds };
             if (double.IsFinite(lastLoss)) scalars["loss"] = lastLoss;
-            checkpoints.Save(new TrainingProgress(doneSteps, config.Seed, configJson, scalars), model, optimizers);
+            checkpoints.Save(new TrainingProgress(doneSteps, config.Seed, configJson, scalars), model, optimizers,
+                extraTensors: probe?.state_dict().ToDictionary(kv => "relation_probe." + kv.Key, kv => kv.Value));
+        }
+
+        void RestoreProbe(IReadOnlyDictionary<string, Tensor> saved)
+        {
+            if (probe is null) return;
+            using var noGrad = no_grad();
+            foreach (var (name, p) in probe.named_parameters())
+                p.copy_(saved.TryGetValue("relation_probe." + name, out var t) ? t
+                    : throw new InvalidDataException($"the checkpoint lacks the relation probe's '{name}'"));
         }
 
         model.train();
@@ -217,14 +274,23 @@ public static class VlmTrainer
                 try
                 {
                     schedule.Apply(optimizer, step);
+                    if (probeOptimizer is not null) schedule.Apply(probeOptimizer, step);
                     using var batch = batches.Build(step);
                     optimizer.zero_grad();
-                    var (loss, accuracy) = Loss(model, batch, imageContextId);
-                    loss.backward();
+                    probeOptimizer?.zero_grad();
+                    var features = model.ExtractFeature(batch.Pixels);                              // [B, N', D]
+                    var parts = LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, imageContextId,
+                        probe, probeConfig?.PositionLayer ?? 0);
+                    var total = parts.ProbeLoss is { } probeLoss ? parts.Loss + probeConfig!.Weight * probeLoss : parts.Loss;
+                    total.backward();
                     gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
                     optimizer.step();
-                    lastLoss = loss.item<float>();
-                    accSum += accuracy.item<float>();
+                    probeOptimizer?.step();
+                    lastLoss = parts.Loss.item<float>();
+                    accSum += parts.Accuracy.item<float>();
+                    relationMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
+                    relationMeans.Add("probe_loss", parts.ProbeLoss);
+                    relationMeans.Add("probe_accuracy", parts.ProbeAccuracy);
                 }
                 catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
                 {
@@ -234,9 +300,10 @@ public static class VlmTrainer
                     recoveries++;
                     var back = checkpoints.Latest()!;
                     log.WriteLine($"step {step + 1}: native error ({e.Message.Split('\n')[0]}); restoring {Path.GetFileName(back)} (recovery {recoveries} of {MaxRecoveries})");
-                    var saved = TrainingCheckpoints.Load(back, model, optimizers);
+                    var saved = TrainingCheckpoints.Load(back, model, optimizers, extraTensors: RestoreProbe);
                     step = saved.Step - 1;                                          // the loop's step++ brings it back to saved.Step
                     lossSum = accSum = 0;
+                    relationMeans.Clear();
                     window = 0;
                     continue;
                 }
@@ -245,7 +312,7 @@ public static class VlmTrainer
                 if ((step + 1) % config.Run.LogEvery == 0 || step + 1 == end)
                 {
                     double seconds = elapsedBefore + clock.Elapsed.TotalSeconds;
-                    metrics.Write(new Dictionary<string, object?>
+                    var line = new Dictionary<string, object?>
                     {
                         ["step"] = step + 1,
                         ["loss"] = lossSum / window,
@@ -253,9 +320,14 @@ public static class VlmTrainer
                         ["lr"] = optimizer.ParamGroups.First().LearningRate,
                         ["grad_norm"] = gradNorm,
                         ["train_seconds"] = seconds,
-                    });
-                    bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} acc {accSum / window:F3}"));
+                    };
+                    foreach (var (name, mean) in relationMeans.Means()) line[name] = mean;
+                    metrics.Write(line);
+                    string relationText = relationMeans.Means().TryGetValue("relation_accuracy", out var rel)
+                        ? string.Create(CultureInfo.InvariantCulture, $" rel {rel:F3}") : "";
+                    bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} acc {accSum / window:F3}{relationText}"));
                     lossSum = accSum = 0;
+                    relationMeans.Clear();
                     window = 0;
                 }
                 if ((step + 1) % config.Run.CheckpointEvery == 0 && step + 1 < end) Save(step + 1);
@@ -283,4 +355,21 @@ public static class VlmTrainer
         }
         return new VlmTrainResult(modelDir, step, trainSeconds, lastLoss, tokenizer.VocabSize, parameters);
     }
+}
+
+/// <summary>Running means of optional per-step numbers (a step without a value does not count towards that mean).</summary>
+sealed class WindowMeans
+{
+    readonly Dictionary<string, (double Sum, int Count)> sums = new(StringComparer.Ordinal);
+
+    public void Add(string name, Tensor? value)
+    {
+        if (value is null) return;
+        var (sum, count) = sums.GetValueOrDefault(name);
+        sums[name] = (sum + value.item<float>(), count + 1);
+    }
+
+    public IReadOnlyDictionary<string, double> Means() => sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count);
+
+    public void Clear() => sums.Clear();
 }
