@@ -73,14 +73,14 @@ public sealed record VlmRow(int Image, int[] Ids, int PromptLength, VlmTask Task
 /// single-turn example <c>prefix + segment</c> would be (see <see cref="Rows"/>), while the image and the prefix are
 /// computed once. <see cref="Pixels"/> [B,3,S,S] normalised; ids, positions, labels [B,T]; allowed [B,1,T,T] bool;
 /// labels are −100 except where the next token is an answer token or the closing <c>&lt;|im_end|&gt;</c>.
-/// <see cref="Relations"/>: where the relation questions sit and what the relation probe reads there (null when none).
+/// <see cref="Layout"/>: what the layout probe reads in the batch (null when there is nothing to read).
 /// </summary>
 public sealed record VlmBatch(Tensor Pixels, Tensor InputIds, Tensor Positions, Tensor Allowed, Tensor Labels, IReadOnlyList<VlmRow> Rows,
-    RelationProbeTargets? Relations = null) : IDisposable
+    LayoutProbeTargets? Layout = null) : IDisposable
 {
     public void Dispose()
     {
-        Relations?.Dispose();
+        Layout?.Dispose();
         Pixels.Dispose();
         InputIds.Dispose();
         Positions.Dispose();
@@ -110,7 +110,7 @@ public sealed class VlmBatchBuilder
     readonly Dictionary<string, (int A, int B)> shapeWordCache = new(StringComparer.Ordinal);
     readonly int probeBins;
 
-    /// <param name="probeBins">Bins per canvas axis of the relation probe's position targets (<see cref="VlmBatch.Relations"/>).</param>
+    /// <param name="probeBins">Bins per canvas axis of the layout probe's place targets (<see cref="VlmBatch.Layout"/>).</param>
     public VlmBatchBuilder(VgtSeed seed, VlmBatchSpec spec, Qwen2Tokenizer tokenizer, InternVlConfig config, int probeBins = 8)
     {
         if (spec.Images < 1 || spec.SegmentsPerImage < 1)
@@ -141,18 +141,20 @@ public sealed class VlmBatchBuilder
     public (int A, int B) ShapeWordTokens(string question)
     {
         if (shapeWordCache.TryGetValue(question, out var found)) return found;
+        var (aEnd, bEnd) = LayoutProbeTargetsBuilder.WordEnds(question);
+        return shapeWordCache[question] = (WordToken(question, aEnd), WordToken(question, bEnd));
+    }
+
+    /// <summary>The prompt-token index of the token that ends at character <paramref name="end"/> of <paramref name="question"/> (a word's end).</summary>
+    public int WordToken(string question, int end)
+    {
         var text = template.Prompt(question, 1, tokensPerImage);
         int at = text.LastIndexOf(question, StringComparison.Ordinal);
-        var (aEnd, bEnd) = RelationProbeTargetsBuilder.WordEnds(question);
         var full = PromptIds(question);
-        int Last(int end)
-        {
-            var ids = tokenizer.Encode(text[..(at + end)]);
-            if (ids.Length > full.Length || !ids.AsSpan().SequenceEqual(full.AsSpan(0, ids.Length)))
-                throw new InvalidOperationException($"the tokenizer does not split '{question}' at its shape words");
-            return ids.Length - 1;
-        }
-        return shapeWordCache[question] = (Last(aEnd), Last(bEnd));
+        var ids = tokenizer.Encode(text[..(at + end)]);
+        if (ids.Length > full.Length || !ids.AsSpan().SequenceEqual(full.AsSpan(0, ids.Length)))
+            throw new InvalidOperationException($"the tokenizer does not split '{question}' at character {end}");
+        return ids.Length - 1;
     }
 
     /// <summary>A train-split scene seed drawn from <paramref name="rng"/>.</summary>
@@ -214,7 +216,7 @@ public sealed class VlmBatchBuilder
         int imgEnd = tokenizer.ImgEnd;
         var rows = new List<VlmRow>();
         var packed = new List<(List<long> Ids, List<long> Pos, List<int> Seg, List<long> Labels)>();
-        var relationSegments = new List<(int Row, int Start, int Prefix, RelationSegment Segment, int PromptLength)>();
+        var probe = new LayoutProbeTargetsBuilder(probeBins);
         for (int i = 0; i < examples.Count; i++)
         {
             var (ids, pos, seg, labels) = (new List<long>(), new List<long>(), new List<int>(), new List<long>());
@@ -235,12 +237,13 @@ public sealed class VlmBatchBuilder
                 else if (p != prefix || !full.AsSpan(0, p).SequenceEqual(rows[^2].Ids.AsSpan(0, p)))
                     throw new InvalidOperationException("the prompts of one image do not share their prefix");
                 segment++;
-                if (RelationProbeTargetsBuilder.ShapesOf(qa.Question) is var (shapeA, shapeB))
+                long token0 = ids.Count - p;                                                 // token t ≥ p of the segment sits at token0 + t in its row
+                if (LayoutProbeTargetsBuilder.ShapesOf(qa.Question) is var (shapeA, shapeB))
                 {
                     var objects = examples[i].Sample.Scene.Objects;
                     var (aToken, bToken) = ShapeWordTokens(qa.Question);
-                    relationSegments.Add((i, ids.Count, p, new RelationSegment(aToken, bToken,
-                        objects.Single(o => o.Shape == shapeA), objects.Single(o => o.Shape == shapeB)), prompt.Length));
+                    probe.AddRelation(new RelationSegment(aToken, bToken, objects.Single(o => o.Shape == shapeA), objects.Single(o => o.Shape == shapeB)),
+                        token0, prompt.Length, row: i);
                 }
                 for (int t = p; t < full.Length; t++)
                 {
@@ -281,10 +284,7 @@ public sealed class VlmBatchBuilder
             }
         }
 
-        var probe = new RelationProbeTargetsBuilder(probeBins);
-        foreach (var (row, start, prefixLength, relation, promptLength) in relationSegments)
-            probe.Add(relation, (long)row * width + start - prefixLength, promptLength);   // token t of the segment sits at start + t − prefix
-        var relations = probe.Build();                                                     // outside the scope below: the batch owns it
+        var layout = probe.Build(width);                                                   // outside the scope below: the batch owns it
 
         using var scope = NewDisposeScope();
         var pixels = Pixels(examples.Select(e => e.Sample), imageSize);                 // [B,3,S,S]
@@ -295,6 +295,6 @@ public sealed class VlmBatchBuilder
             tensor(allowed).view(b, 1, width, width).MoveToOuterDisposeScope(),
             tensor(labelArr).view(b, width).MoveToOuterDisposeScope(),
             rows,
-            relations);
+            layout);
     }
 }

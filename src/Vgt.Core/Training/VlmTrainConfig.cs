@@ -14,7 +14,7 @@ public sealed record VlmTrainConfig(
     VlmOptimConfig Optim,
     VlmRunConfig Run,
     VlmVisionWarmupConfig? VisionWarmup = null,
-    VlmRelationProbeConfig? RelationProbe = null) : IValidatable
+    VlmLayoutProbeConfig? LayoutProbe = null) : IValidatable
 {
     public void Validate()
     {
@@ -27,10 +27,15 @@ public sealed record VlmTrainConfig(
         Optim!.Validate();
         Run!.Validate();
         VisionWarmup?.Validate();
-        RelationProbe?.Validate();
-        if (RelationProbe is { } probe)
-            ConfigValidationException.Require(probe.PositionLayer <= Model.Llm.NumHiddenLayers, "relation_probe.position_layer",
-                $"must be at most model.llm.num_hidden_layers ({Model.Llm.NumHiddenLayers}), got {probe.PositionLayer}");
+        LayoutProbe?.Validate();
+        if (LayoutProbe is { } probe)
+        {
+            int layers = Model.Llm.NumHiddenLayers;
+            ConfigValidationException.Require(probe.PositionLayer <= layers, "layout_probe.position_layer",
+                $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.PositionLayer}");
+            ConfigValidationException.Require(probe.RelationLayer <= layers, "layout_probe.relation_layer",
+                $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.RelationLayer}");
+        }
         ConfigValidationException.Require(Model.Template == "vgt" || Model.Template == "internvl2_5", "model.template",
             $"must be \"vgt\" or \"internvl2_5\", got \"{Model.Template}\"");
     }

@@ -13,9 +13,9 @@ namespace Vgt.Training;
 
 /// <summary>
 /// The parts of one batch's loss (<see cref="VlmTrainer.LossParts"/>): LM loss, token accuracy, accuracy of the relation
-/// questions' yes/no token, and the relation probe's loss and accuracy (null when not computed).
+/// questions' yes/no token, and the layout probe's loss and the accuracy of its relation head (null when not computed).
 /// </summary>
-public sealed record VlmLossParts(Tensor Loss, Tensor Accuracy, Tensor? RelationAnswerAccuracy, Tensor? ProbeLoss, Tensor? ProbeAccuracy);
+public sealed record VlmLossParts(Tensor Loss, Tensor Accuracy, Tensor? RelationAnswerAccuracy, Tensor? ProbeLoss, Tensor? ProbeRelationAccuracy);
 
 /// <summary>What a `vgt train vlm` run did.</summary>
 public sealed record VlmTrainResult(string ModelDirectory, long Steps, double TrainSeconds, double LastLoss, int VocabSize, long Parameters);
@@ -59,44 +59,48 @@ public static class VlmTrainer
     /// <summary>
     /// <see cref="Loss(Models.Qwen2.Qwen2Model, Func{Tensor, Tensor}, Tensor, VlmBatch, int)"/> with its parts: the LM
     /// loss, the token accuracy, the accuracy of the yes/no token of the relation questions (null when the batch has
-    /// none) and, with a <paramref name="probe"/>, the relation probe's loss and accuracy, its position head reading the
-    /// output of decoder layer <paramref name="probeLayer"/> (1-based).
+    /// none) and, with a <paramref name="probe"/>, the layout probe's loss and accuracies, its place head reading the
+    /// output of decoder layer <paramref name="positionLayer"/> (1-based) and its relation head that of
+    /// <paramref name="relationLayer"/> (0 = the final normed hidden state).
     /// </summary>
     public static VlmLossParts LossParts(Models.Qwen2.Qwen2Model llm, Func<Tensor, Tensor> lmHead, Tensor imageTokens, VlmBatch batch, int imageContextId,
-        RelationProbe? probe = null, int probeLayer = 0)
+        LayoutProbe? probe = null, int positionLayer = 0, int relationLayer = 0)
     {
         using var scope = NewDisposeScope();
         var h = InternVlModel.EmbedWithImages(llm, batch.InputIds, imageTokens, imageContextId);   // [B, T, D]
         var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
-        Tensor? middle = null;
+        Tensor? positionHidden = null, relationHidden = null;
         for (int i = 0; i < llm.Config.NumHiddenLayers; i++)
         {
             h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
-            if (i + 1 == probeLayer) middle = h;                                            // [B, T, D]
+            if (i + 1 == positionLayer) positionHidden = h;                                 // [B, T, D]
+            if (i + 1 == relationLayer) relationHidden = h;                                 // [B, T, D]
         }
         h = FinalNorm(llm).forward(h);                                                      // [B, T, D]
+        if (relationLayer == 0) relationHidden = h;
         var supervised = batch.Labels.ne(VlmBatchBuilder.IgnoreIndex);                       // [B, T]
         var targets = batch.Labels[supervised];                                              // [N]
         var logits = lmHead(h[supervised]);                                                  // [N, V]
         var loss = nn.functional.cross_entropy(logits, targets);
         var accuracy = logits.argmax(-1).eq(targets).to_type(ScalarType.Float32).mean();
-        Tensor? relationAccuracy = null, probeLoss = null, probeAccuracy = null;
-        if (batch.Relations is { } relations)
+        Tensor? relationAccuracy = null, probeLoss = null, probeRelation = null;
+        if (batch.Layout is { } layout)
         {
             using (no_grad())
             {
-                var answerLogits = lmHead(h.reshape(-1, h.shape[2]).index_select(0, relations.AnswerIndex));   // [M, V]
-                relationAccuracy = answerLogits.argmax(-1).eq(batch.Labels.reshape(-1).index_select(0, relations.AnswerIndex))
+                var answerLogits = lmHead(h.reshape(-1, h.shape[2]).index_select(0, layout.AnswerIndex));   // [M, V]
+                relationAccuracy = answerLogits.argmax(-1).eq(batch.Labels.reshape(-1).index_select(0, layout.AnswerIndex))
                     .to_type(ScalarType.Float32).mean().MoveToOuterDisposeScope();
             }
             if (probe is not null)
             {
-                if (middle is null) throw new ArgumentException($"the probe layer must be in 1..{llm.Config.NumHiddenLayers}, got {probeLayer}");
-                var (pl, pa) = probe.Loss(middle, h, relations);
-                (probeLoss, probeAccuracy) = (pl.MoveToOuterDisposeScope(), pa.MoveToOuterDisposeScope());
+                if (positionHidden is null || relationHidden is null)
+                    throw new ArgumentException($"the probe layers must be in 1..{llm.Config.NumHiddenLayers} (relation: or 0), got {positionLayer} and {relationLayer}");
+                var (pl, pr) = probe.Loss(positionHidden, relationHidden, layout);
+                (probeLoss, probeRelation) = (pl.MoveToOuterDisposeScope(), pr.MoveToOuterDisposeScope());
             }
         }
-        return new VlmLossParts(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), relationAccuracy, probeLoss, probeAccuracy);
+        return new VlmLossParts(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), relationAccuracy, probeLoss, probeRelation);
     }
 
     /// <summary>Qwen2Model's final RMSNorm (its child "norm").</summary>
@@ -205,9 +209,9 @@ public static class VlmTrainer
         using var optimizerScope = optimizer;
         var schedule = new WarmupCosineSchedule(o.WarmupSteps, o.Steps, o.EndFactor, WarmupStartFactor: 0.01);
         var optimizers = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
-        var probeConfig = config.RelationProbe;
-        using var probeGenerator = seed.TorchGenerator("relation-probe");
-        using var probe = probeConfig is null ? null : new RelationProbe(modelConfig.Llm.HiddenSize, probeConfig.Bins, probeGenerator);
+        var probeConfig = config.LayoutProbe;
+        using var probeGenerator = seed.TorchGenerator("layout-probe");
+        using var probe = probeConfig is null ? null : new LayoutProbe(modelConfig.Llm.HiddenSize, probeConfig.Bins, probeGenerator);
         using var probeOptimizer = probe is null ? null : optim.AdamW(probe.parameters(), lr: o.Lr, beta1: o.Beta1, beta2: o.Beta2, weight_decay: 0.0);
         if (probeOptimizer is not null) optimizers["probe"] = probeOptimizer;
 
@@ -237,7 +241,7 @@ public static class VlmTrainer
         }
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, lossSum = 0, accSum = 0;
-        var relationMeans = new WindowMeans();
+        var probeMeans = new WindowMeans();
         int window = 0;
         long end = Math.Min(o.Steps, stopAfter ?? long.MaxValue);
         var parameterList = named.Select(p => p.Param).Concat(probe?.parameters() ?? []).ToList();
@@ -250,7 +254,7 @@ public static class VlmTrainer
             var scalars = new Dictionary<string, double> { ["train_seconds"] = elapsedBefore + clock.Elapsed.TotalSeconds };
             if (double.IsFinite(lastLoss)) scalars["loss"] = lastLoss;
             checkpoints.Save(new TrainingProgress(doneSteps, config.Seed, configJson, scalars), model, optimizers,
-                extraTensors: probe?.state_dict().ToDictionary(kv => "relation_probe." + kv.Key, kv => kv.Value));
+                extraTensors: probe?.state_dict().ToDictionary(kv => "layout_probe." + kv.Key, kv => kv.Value));
         }
 
         void RestoreProbe(IReadOnlyDictionary<string, Tensor> saved)
@@ -258,8 +262,8 @@ public static class VlmTrainer
             if (probe is null) return;
             using var noGrad = no_grad();
             foreach (var (name, p) in probe.named_parameters())
-                p.copy_(saved.TryGetValue("relation_probe." + name, out var t) ? t
-                    : throw new InvalidDataException($"the checkpoint lacks the relation probe's '{name}'"));
+                p.copy_(saved.TryGetValue("layout_probe." + name, out var t) ? t
+                    : throw new InvalidDataException($"the checkpoint lacks the layout probe's '{name}'"));
         }
 
         model.train();
@@ -280,7 +284,7 @@ public static class VlmTrainer
                     probeOptimizer?.zero_grad();
                     var features = model.ExtractFeature(batch.Pixels);                              // [B, N', D]
                     var parts = LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, imageContextId,
-                        probe, probeConfig?.PositionLayer ?? 0);
+                        probe, probeConfig?.PositionLayer ?? 0, probeConfig?.RelationLayer ?? 0);
                     var total = parts.ProbeLoss is { } probeLoss ? parts.Loss + probeConfig!.Weight * probeLoss : parts.Loss;
                     total.backward();
                     gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
@@ -288,9 +292,9 @@ public static class VlmTrainer
                     probeOptimizer?.step();
                     lastLoss = parts.Loss.item<float>();
                     accSum += parts.Accuracy.item<float>();
-                    relationMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
-                    relationMeans.Add("probe_loss", parts.ProbeLoss);
-                    relationMeans.Add("probe_accuracy", parts.ProbeAccuracy);
+                    probeMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
+                    probeMeans.Add("probe_loss", parts.ProbeLoss);
+                    probeMeans.Add("probe_relation_accuracy", parts.ProbeRelationAccuracy);
                 }
                 catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
                 {
@@ -303,7 +307,7 @@ public static class VlmTrainer
                     var saved = TrainingCheckpoints.Load(back, model, optimizers, extraTensors: RestoreProbe);
                     step = saved.Step - 1;                                          // the loop's step++ brings it back to saved.Step
                     lossSum = accSum = 0;
-                    relationMeans.Clear();
+                    probeMeans.Clear();
                     window = 0;
                     continue;
                 }
@@ -321,13 +325,13 @@ public static class VlmTrainer
                         ["grad_norm"] = gradNorm,
                         ["train_seconds"] = seconds,
                     };
-                    foreach (var (name, mean) in relationMeans.Means()) line[name] = mean;
+                    foreach (var (name, mean) in probeMeans.Means()) line[name] = mean;
                     metrics.Write(line);
-                    string relationText = relationMeans.Means().TryGetValue("relation_accuracy", out var rel)
+                    string relationText = probeMeans.Means().TryGetValue("relation_accuracy", out var rel)
                         ? string.Create(CultureInfo.InvariantCulture, $" rel {rel:F3}") : "";
                     bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} acc {accSum / window:F3}{relationText}"));
                     lossSum = accSum = 0;
-                    relationMeans.Clear();
+                    probeMeans.Clear();
                     window = 0;
                 }
                 if ((step + 1) % config.Run.CheckpointEvery == 0 && step + 1 < end) Save(step + 1);
