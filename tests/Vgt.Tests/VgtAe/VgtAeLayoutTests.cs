@@ -150,7 +150,12 @@ public class VgtAeLayoutTests(ITestOutputHelper output)
             Assert.Equal("vgt_ae", frozen.Kind);
             Assert.Equal(ae.Stride, frozen.Stride);
             Assert.Equal(64, frozen.WeightsSha256.Length);
-            Assert.True(frozen.Decode(frozen.Encode(x)).eq(back.Decode(back.Encode(x).Latent)).all().item<bool>());
+            // Same latents bit for bit. The decoder of a separately loaded copy can differ in the last bits: 7.5e-7 with 2
+            // threads when this test runs alone, 0 in the suite orders before session 10. Same weights, input, eval mode and
+            // no_grad; the cause is not pinned down (a kernel path that depends on the tensors' memory, most likely).
+            var z = frozen.Encode(x);
+            Assert.True(z.eq(back.Encode(x).Latent).all().item<bool>());
+            Assert.True(frozen.Decode(z).allclose(back.Decode(z), rtol: 0, atol: 1e-5));
         }
         finally
         {
