@@ -59,7 +59,7 @@ public static class VlmTrainer
     /// <summary>
     /// <see cref="Loss(Models.Qwen2.Qwen2Model, Func{Tensor, Tensor}, Tensor, VlmBatch, int)"/> with its parts: the LM
     /// loss, the token accuracy, the accuracy of the yes/no token of the relation questions (null when the batch has
-    /// none) and, with a <paramref name="probe"/>, the layout probe's loss and accuracies, its place head reading the
+    /// none) and, with a <paramref name="probe"/>, the layout probe's loss and relation accuracy, its place head reading the
     /// output of decoder layer <paramref name="positionLayer"/> (1-based) and its relation head that of
     /// <paramref name="relationLayer"/> (0 = the final normed hidden state).
     /// </summary>
@@ -241,7 +241,7 @@ public static class VlmTrainer
         }
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN, lossSum = 0, accSum = 0;
-        var probeMeans = new WindowMeans();
+        var optionalMeans = new WindowMeans();
         int window = 0;
         long end = Math.Min(o.Steps, stopAfter ?? long.MaxValue);
         var parameterList = named.Select(p => p.Param).Concat(probe?.parameters() ?? []).ToList();
@@ -292,9 +292,9 @@ public static class VlmTrainer
                     probeOptimizer?.step();
                     lastLoss = parts.Loss.item<float>();
                     accSum += parts.Accuracy.item<float>();
-                    probeMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
-                    probeMeans.Add("probe_loss", parts.ProbeLoss);
-                    probeMeans.Add("probe_relation_accuracy", parts.ProbeRelationAccuracy);
+                    optionalMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
+                    optionalMeans.Add("probe_loss", parts.ProbeLoss);
+                    optionalMeans.Add("probe_relation_accuracy", parts.ProbeRelationAccuracy);
                 }
                 catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
                 {
@@ -307,7 +307,7 @@ public static class VlmTrainer
                     var saved = TrainingCheckpoints.Load(back, model, optimizers, extraTensors: RestoreProbe);
                     step = saved.Step - 1;                                          // the loop's step++ brings it back to saved.Step
                     lossSum = accSum = 0;
-                    probeMeans.Clear();
+                    optionalMeans.Clear();
                     window = 0;
                     continue;
                 }
@@ -325,13 +325,13 @@ public static class VlmTrainer
                         ["grad_norm"] = gradNorm,
                         ["train_seconds"] = seconds,
                     };
-                    foreach (var (name, mean) in probeMeans.Means()) line[name] = mean;
+                    foreach (var (name, mean) in optionalMeans.Means()) line[name] = mean;
                     metrics.Write(line);
-                    string relationText = probeMeans.Means().TryGetValue("relation_accuracy", out var rel)
+                    string relationText = optionalMeans.Means().TryGetValue("relation_accuracy", out var rel)
                         ? string.Create(CultureInfo.InvariantCulture, $" rel {rel:F3}") : "";
                     bar.Advance(window, string.Create(CultureInfo.InvariantCulture, $"loss {lossSum / window:F4} acc {accSum / window:F3}{relationText}"));
                     lossSum = accSum = 0;
-                    probeMeans.Clear();
+                    optionalMeans.Clear();
                     window = 0;
                 }
                 if ((step + 1) % config.Run.CheckpointEvery == 0 && step + 1 < end) Save(step + 1);
