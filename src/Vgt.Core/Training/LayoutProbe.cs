@@ -44,20 +44,24 @@ public sealed class LayoutProbe : nn.Module
     readonly Linear place;      // [D] → [2·bins]: column bin, row bin of the named object
     readonly Linear relations;  // [D] → [4]: left of, right of, above, below hold for A against B
 
-    public int Bins { get; }
+    /// <summary>Where the heads read, how many bins and how much the loss weighs.</summary>
+    public VlmLayoutProbeConfig Config { get; }
 
-    public LayoutProbe(int hidden, int bins, Generator? generator) : base("layout_probe")
+    int Bins => Config.Bins;
+
+    public LayoutProbe(VlmLayoutProbeConfig config, int hidden, Generator? generator) : base("layout_probe")
     {
-        Bins = bins;
-        place = Models.InternVit.TorchDefaultInit.Linear(hidden, 2 * bins, bias: true, null, generator);   // init: PyTorch default
+        Config = config;
+        place = Models.InternVit.TorchDefaultInit.Linear(hidden, 2 * config.Bins, bias: true, null, generator);   // init: PyTorch default
         relations = Models.InternVit.TorchDefaultInit.Linear(hidden, ShapesVocabulary.Relations.Count, bias: true, null, generator);
         RegisterComponents();
     }
 
     /// <summary>
     /// The probe loss of one batch: the mean place cross-entropy (column and row averaged) plus the mean relation binary
-    /// cross-entropy. <paramref name="positionHidden"/>, <paramref name="relationHidden"/> [B, T, D]. Returns the loss and
-    /// the accuracy of the relation head (all four relations right).
+    /// cross-entropy (unweighted). <paramref name="positionHidden"/> [B, T, D] after <c>position_layer</c> layers,
+    /// <paramref name="relationHidden"/> [B, T, D] after <c>relation_layer</c> layers. Returns the loss and the accuracy
+    /// of the relation head (all four relations right).
     /// </summary>
     public (Tensor Loss, Tensor RelationAccuracy) Loss(Tensor positionHidden, Tensor relationHidden, LayoutProbeTargets targets)
     {

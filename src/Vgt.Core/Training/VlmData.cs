@@ -146,7 +146,7 @@ public sealed class VlmBatchBuilder
     }
 
     /// <summary>The prompt-token index of the token that ends at character <paramref name="end"/> of <paramref name="question"/> (a word's end).</summary>
-    public int WordToken(string question, int end)
+    int WordToken(string question, int end)
     {
         var text = template.Prompt(question, 1, tokensPerImage);
         int at = text.LastIndexOf(question, StringComparison.Ordinal);

@@ -27,9 +27,9 @@ public sealed record VlmTrainConfig(
         Optim!.Validate();
         Run!.Validate();
         VisionWarmup?.Validate();
-        LayoutProbe?.Validate();
         if (LayoutProbe is { } probe)
         {
+            probe.Validate();
             int layers = Model.Llm.NumHiddenLayers;
             ConfigValidationException.Require(probe.PositionLayer <= layers, "layout_probe.position_layer",
                 $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.PositionLayer}");

@@ -59,13 +59,13 @@ public static class VlmTrainer
     /// <summary>
     /// <see cref="Loss(Models.Qwen2.Qwen2Model, Func{Tensor, Tensor}, Tensor, VlmBatch, int)"/> with its parts: the LM
     /// loss, the token accuracy, the accuracy of the yes/no token of the relation questions (null when the batch has
-    /// none) and, with a <paramref name="probe"/>, the layout probe's loss and relation accuracy, its place head reading the
-    /// output of decoder layer <paramref name="positionLayer"/> (1-based) and its relation head that of
-    /// <paramref name="relationLayer"/> (0 = the final normed hidden state).
+    /// none) and, with a <paramref name="probe"/>, the layout probe's (unweighted) loss and relation accuracy, read at the
+    /// decoder layers its config names.
     /// </summary>
     public static VlmLossParts LossParts(Models.Qwen2.Qwen2Model llm, Func<Tensor, Tensor> lmHead, Tensor imageTokens, VlmBatch batch, int imageContextId,
-        LayoutProbe? probe = null, int positionLayer = 0, int relationLayer = 0)
+        LayoutProbe? probe = null)
     {
+        int positionLayer = probe?.Config.PositionLayer ?? 0, relationLayer = probe?.Config.RelationLayer ?? 0;
         using var scope = NewDisposeScope();
         var h = InternVlModel.EmbedWithImages(llm, batch.InputIds, imageTokens, imageContextId);   // [B, T, D]
         var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
@@ -86,12 +86,10 @@ public static class VlmTrainer
         Tensor? relationAccuracy = null, probeLoss = null, probeRelation = null;
         if (batch.Layout is { } layout)
         {
-            using (no_grad())
-            {
-                var answerLogits = lmHead(h.reshape(-1, h.shape[2]).index_select(0, layout.AnswerIndex));   // [M, V]
-                relationAccuracy = answerLogits.argmax(-1).eq(batch.Labels.reshape(-1).index_select(0, layout.AnswerIndex))
-                    .to_type(ScalarType.Float32).mean().MoveToOuterDisposeScope();
-            }
+            // answer positions are supervised: their rows in logits/targets are their ranks among the supervised positions
+            var rows = (supervised.reshape(-1).to_type(ScalarType.Int64).cumsum(0) - 1).index_select(0, layout.AnswerIndex);   // [M]
+            relationAccuracy = logits.index_select(0, rows).argmax(-1).eq(targets.index_select(0, rows))
+                .to_type(ScalarType.Float32).mean().detach().MoveToOuterDisposeScope();
             if (probe is not null)
             {
                 if (positionHidden is null || relationHidden is null)
@@ -211,7 +209,7 @@ public static class VlmTrainer
         var optimizers = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
         var probeConfig = config.LayoutProbe;
         using var probeGenerator = seed.TorchGenerator("layout-probe");
-        using var probe = probeConfig is null ? null : new LayoutProbe(modelConfig.Llm.HiddenSize, probeConfig.Bins, probeGenerator);
+        using var probe = probeConfig is null ? null : new LayoutProbe(probeConfig, modelConfig.Llm.HiddenSize, probeGenerator);
         using var probeOptimizer = probe is null ? null : optim.AdamW(probe.parameters(), lr: o.Lr, beta1: o.Beta1, beta2: o.Beta2, weight_decay: 0.0);
         if (probeOptimizer is not null) optimizers["probe"] = probeOptimizer;
 
@@ -283,9 +281,8 @@ public static class VlmTrainer
                     optimizer.zero_grad();
                     probeOptimizer?.zero_grad();
                     var features = model.ExtractFeature(batch.Pixels);                              // [B, N', D]
-                    var parts = LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, imageContextId,
-                        probe, probeConfig?.PositionLayer ?? 0, probeConfig?.RelationLayer ?? 0);
-                    var total = parts.ProbeLoss is { } probeLoss ? parts.Loss + probeConfig!.Weight * probeLoss : parts.Loss;
+                    var parts = LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, imageContextId, probe);
+                    var total = parts.ProbeLoss is { } probeLoss ? parts.Loss + probe!.Config.Weight * probeLoss : parts.Loss;
                     total.backward();
                     gradNorm = o.GradClip > 0 ? nn.utils.clip_grad_norm_(parameterList, o.GradClip) : double.NaN;
                     optimizer.step();
@@ -359,21 +356,4 @@ public static class VlmTrainer
         }
         return new VlmTrainResult(modelDir, step, trainSeconds, lastLoss, tokenizer.VocabSize, parameters);
     }
-}
-
-/// <summary>Running means of optional per-step numbers (a step without a value does not count towards that mean).</summary>
-sealed class WindowMeans
-{
-    readonly Dictionary<string, (double Sum, int Count)> sums = new(StringComparer.Ordinal);
-
-    public void Add(string name, Tensor? value)
-    {
-        if (value is null) return;
-        var (sum, count) = sums.GetValueOrDefault(name);
-        sums[name] = (sum + value.item<float>(), count + 1);
-    }
-
-    public IReadOnlyDictionary<string, double> Means() => sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count);
-
-    public void Clear() => sums.Clear();
 }

@@ -10,11 +10,7 @@ namespace Vgt.Tests.Vlm;
 
 public class LayoutProbeTests
 {
-    static InternVlConfig Tiny64(int vocab)
-    {
-        var c = VlmTestKit.Config(vocab);
-        return c with { Vision = c.Vision with { PatchSize = 16, ImageSize = 64 }, ImageSize = 64 };
-    }
+    static InternVlConfig Tiny64(int vocab) => VlmTestKit.Tiny64(vocab);
 
     static long[] Longs(Tensor t) => t.data<long>().ToArray();
 
@@ -73,8 +69,8 @@ public class LayoutProbeTests
         using var batch = builder.Build(step: 0);                                        // captions only
         Assert.Null(batch.Layout);
         using var model = new InternVlModel(Tiny64(tok.VocabSize), generator: new Generator(1));
-        using var probe = new LayoutProbe(model.Config.Llm.HiddenSize, 8, new Generator(2));
-        var parts = VlmTrainer.LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, model.ExtractFeature(batch.Pixels), batch, tok.ImgContext, probe, 1, 2);
+        using var probe = new LayoutProbe(new VlmLayoutProbeConfig(PositionLayer: 1, RelationLayer: 2), model.Config.Llm.HiddenSize, new Generator(2));
+        var parts = VlmTrainer.LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, model.ExtractFeature(batch.Pixels), batch, tok.ImgContext, probe);
         Assert.Null(parts.ProbeLoss);
         Assert.Null(parts.RelationAnswerAccuracy);
     }
@@ -127,3 +123,28 @@ public class LayoutProbeTests
     }
 }
 
+
+public class RelationAnswerAccuracyTests
+{
+    [Fact]
+    public void TheYesNoAccuracyIsTheLmHeadsArgmaxAtTheAnswerPositions()
+    {
+        var tok = VlmTestKit.Tokenizer;
+        var config = VlmTestKit.Tiny64(tok.VocabSize);
+        using var model = new InternVlModel(config, generator: new Generator(4));
+        var builder = new VlmBatchBuilder(new VgtSeed(11), new VlmBatchSpec(Images: 8, SegmentsPerImage: 8, CaptionFraction: 0.5, null), tok, config);
+        using var batch = builder.Build(step: 1);
+        using var scope = NewDisposeScope();
+        var features = model.ExtractFeature(batch.Pixels);
+        var parts = VlmTrainer.LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, features, batch, tok.ImgContext);
+
+        // the same number from a plain forward: the logits at each answer position against its label
+        var logits = model.LanguageModel.Logits(
+            model.LanguageModel.Model.ForwardAllowed(InternVlModel.EmbedWithImages(model.LanguageModel.Model, batch.InputIds, features, tok.ImgContext),
+                batch.Positions, batch.Allowed, null));
+        var answer = batch.Layout!.AnswerIndex;
+        var expected = logits.reshape(-1, logits.shape[2]).index_select(0, answer).argmax(-1)
+            .eq(batch.Labels.reshape(-1).index_select(0, answer)).to_type(ScalarType.Float32).mean().item<float>();
+        Assert.Equal(expected, parts.RelationAnswerAccuracy!.item<float>(), 6);
+    }
+}

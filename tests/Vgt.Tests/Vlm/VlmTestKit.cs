@@ -27,6 +27,13 @@ public static class VlmTestKit
         DownsampleRatio: 0.5, Projector: new VisionProjectorConfig(), SelectLayer: -1, PsVersion: PixelShuffleVersion.V2,
         ImageSize: 16, Template: "vgt");
 
+    /// <summary>The same tiny model on 64 px Shapes World images: patch 16, shuffle 2 → 2×2 tokens.</summary>
+    public static InternVlConfig Tiny64(int vocab)
+    {
+        var c = Config(vocab);
+        return c with { Vision = c.Vision with { PatchSize = 16, ImageSize = 64 }, ImageSize = 64 };
+    }
+
     public static InternVlChatModel Model(long seed = 7, int maxPositions = 256, bool tied = false)
     {
         var model = InternVlChatModel.CreateRandom(Config(Tokenizer.VocabSize, maxPositions, tied: tied), Tokenizer, seed);

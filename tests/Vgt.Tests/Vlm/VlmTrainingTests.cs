@@ -13,12 +13,7 @@ public class VlmTrainingTests
 {
     static InternVlConfig Shapes16(int vocab) => VlmTestKit.Config(vocab) with { };
 
-    /// <summary>A tiny model on 64 px Shapes World images: patch 16, shuffle 2 → 2×2 tokens.</summary>
-    static InternVlConfig Tiny64(int vocab)
-    {
-        var c = VlmTestKit.Config(vocab);
-        return c with { Vision = c.Vision with { PatchSize = 16, ImageSize = 64 }, ImageSize = 64 };
-    }
+    static InternVlConfig Tiny64(int vocab) => VlmTestKit.Tiny64(vocab);
 
     [Fact]
     public void PackedSegmentsComputeExactlyWhatSeparateSingleTurnRowsCompute()

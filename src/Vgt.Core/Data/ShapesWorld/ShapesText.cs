@@ -5,9 +5,6 @@ namespace Vgt.Data.ShapesWorld;
 /// <summary>A question about a scene and its one-word (or caption) answer.</summary>
 public sealed record QaPair(string Question, string Answer);
 
-/// <summary>One "{count word} {colour} {noun}" group of a caption and its leftmost member.</summary>
-public sealed record CaptionGroup(string Text, SceneObject Lead);
-
 /// <summary>The understanding side of a scene (spec §6): its caption and its question–answer pairs.</summary>
 public static class ShapesText
 {
@@ -17,20 +14,15 @@ public static class ShapesText
     /// </summary>
     public static string Caption(ShapesScene scene)
     {
-        var groups = CaptionGroups(scene);
-        if (groups.Count == 0) return "nothing";
-        return groups.Count == 1 ? groups[0].Text : string.Join(", ", groups.Take(groups.Count - 1).Select(g => g.Text)) + " and " + groups[^1].Text;
-    }
-
-    /// <summary>The caption's groups in caption order, each with its text and its leftmost member (<see cref="CaptionGroup.Lead"/>).</summary>
-    public static IReadOnlyList<CaptionGroup> CaptionGroups(ShapesScene scene) =>
-        scene.Objects
+        var groups = scene.Objects
             .GroupBy(o => (o.Color, o.Shape))
             .Select(g => (g.Key.Color, g.Key.Shape, Count: g.Count(), Lead: g.OrderBy(o => o.X0).ThenBy(o => o.Y0).First()))
             .OrderBy(g => g.Lead.X0).ThenBy(g => g.Lead.Y0)
-            .Select(g => new CaptionGroup(
-                g.Count == 1 ? $"{Article(g.Color)} {g.Color} {g.Shape}" : $"{NumberWords[g.Count]} {g.Color} {Plural(g.Shape)}", g.Lead))
+            .Select(g => g.Count == 1 ? $"{Article(g.Color)} {g.Color} {g.Shape}" : $"{NumberWords[g.Count]} {g.Color} {Plural(g.Shape)}")
             .ToList();
+        if (groups.Count == 0) return "nothing";
+        return groups.Count == 1 ? groups[0] : string.Join(", ", groups.Take(groups.Count - 1)) + " and " + groups[^1];
+    }
 
     /// <summary>
     /// The question–answer pairs, in a fixed order: how many of each shape; the colour of each shape that occurs once;
