@@ -13,15 +13,18 @@ namespace Vgt.Training;
 /// <item><see cref="RelationIndex"/> [R] / <see cref="Holds"/> [R, 4]: the B word and the answer position of each relation
 /// question "is the A {rel} the B?" and which of left of, right of, above, below hold for A against B (the judge's rule),
 /// whatever relation was asked;</item>
-/// <item><see cref="AnswerIndex"/> [M]: the position that predicts each relation question's yes/no (for its accuracy).</item>
+/// <item><see cref="AnswerIndex"/> [M]: the position that predicts each relation question's yes/no (for its accuracy);</item>
+/// <item><see cref="GroupIndex"/> [G] / <see cref="Groups"/> [G, 3] (colour, shape, count − 1): the position that
+/// predicts each caption group's count word and the group that follows (only with the probe's group head).</item>
 /// </list>
-/// Index tensors are long.
+/// Index tensors are long; any of them may be empty (a batch without relation questions, or without captions).
 /// </summary>
-public sealed record LayoutProbeTargets(Tensor PlaceIndex, Tensor PlaceBins, Tensor RelationIndex, Tensor Holds, Tensor AnswerIndex) : IDisposable
+public sealed record LayoutProbeTargets(Tensor PlaceIndex, Tensor PlaceBins, Tensor RelationIndex, Tensor Holds, Tensor AnswerIndex,
+    Tensor GroupIndex, Tensor Groups) : IDisposable
 {
     public void Dispose()
     {
-        foreach (var t in new[] { PlaceIndex, PlaceBins, RelationIndex, Holds, AnswerIndex }) t.Dispose();
+        foreach (var t in new[] { PlaceIndex, PlaceBins, RelationIndex, Holds, AnswerIndex, GroupIndex, Groups }) t.Dispose();
     }
 }
 
@@ -32,8 +35,8 @@ public readonly record struct RelationSegment(int AToken, int BToken, SceneObjec
 public sealed partial class LayoutProbeTargetsBuilder(int bins)
 {
     // positions as (packed row, offset in the row) until the batch width is known
-    readonly List<(int Row, long At)> placeIndex = [], relationIndex = [], answerIndex = [];
-    readonly List<long> placeBins = [];
+    readonly List<(int Row, long At)> placeIndex = [], relationIndex = [], answerIndex = [], groupIndex = [];
+    readonly List<long> placeBins = [], groups = [];
     readonly List<float> holds = [];
 
     [GeneratedRegex(@"^is the (?<a>[a-z]+) (?<rel>left of|right of|above|below) the (?<b>[a-z]+)\?$")]
@@ -67,6 +70,17 @@ public sealed partial class LayoutProbeTargetsBuilder(int bins)
         answerIndex.Add((row, token0 + promptLength - 1));
     }
 
+    /// <summary>
+    /// Adds caption group <paramref name="group"/> of packed row <paramref name="row"/>, whose count word is predicted at
+    /// offset <paramref name="at"/> of the row.
+    /// </summary>
+    public void AddGroup(CaptionGroup group, long at, int row)
+    {
+        if (group.Count is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(group), $"a caption group has 1..4 objects, got {group.Count}");
+        groupIndex.Add((row, at));
+        groups.AddRange([ShapesVocabulary.ColorIndex(group.Color), ShapesVocabulary.ShapeIndex(group.Shape), group.Count - 1]);
+    }
+
     long[] Bins(SceneObject o) =>
     [
         Math.Clamp((long)(o.CenterX * bins / ShapesVocabulary.CanvasSize), 0, bins - 1),
@@ -76,11 +90,12 @@ public sealed partial class LayoutProbeTargetsBuilder(int bins)
     /// <summary>The targets collected so far for packed rows of <paramref name="width"/> tokens (the caller owns them), or null when there are none.</summary>
     public LayoutProbeTargets? Build(int width)
     {
-        if (placeIndex.Count == 0) return null;
+        if (placeIndex.Count == 0 && groupIndex.Count == 0) return null;
         Tensor Flat(List<(int Row, long At)> list) => tensor(list.Select(e => (long)e.Row * width + e.At).ToArray(), dtype: ScalarType.Int64);
         return new LayoutProbeTargets(
             Flat(placeIndex), tensor(placeBins.ToArray(), dtype: ScalarType.Int64).view(-1, 2),
             Flat(relationIndex), tensor(holds.ToArray(), dtype: ScalarType.Float32).view(-1, 4),
-            Flat(answerIndex));
+            Flat(answerIndex),
+            Flat(groupIndex), tensor(groups.ToArray(), dtype: ScalarType.Int64).view(-1, 3));
     }
 }

@@ -182,6 +182,9 @@ public sealed record QueryArTrainConfig : IValidatable
     /// </summary>
     public int HeadBatchMul { get; init; } = 1;
 
+    /// <summary>The cell probe (<see cref="Training.CellProbe"/>): null = off.</summary>
+    public QueryArCellProbeConfig? CellProbe { get; init; }
+
     public QueryArDataConfig Data { get; init; } = new();
     public QueryArOptimConfig Optim { get; init; } = new();
     public QueryArEmaConfig Ema { get; init; } = new();
@@ -200,6 +203,7 @@ public sealed record QueryArTrainConfig : IValidatable
         Understanding.Validate();
         Run.Validate();
         Generation.Validate();
+        CellProbe?.Validate();
         ConfigValidationException.Require(HeadBatchMul is >= 1 and <= 64, "head_batch_mul", $"must be in [1, 64], got {HeadBatchMul}");
         ConfigValidationException.Require(RasterFraction is >= 0 and <= 1, "raster_fraction", $"must be in [0, 1], got {RasterFraction}");
         ConfigValidationException.Require(CaptionDropout is >= 0 and <= 1, "caption_dropout", $"must be in [0, 1], got {CaptionDropout}");

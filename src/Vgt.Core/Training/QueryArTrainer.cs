@@ -46,6 +46,10 @@ public sealed class QueryArTrainer : IDisposable
     private readonly WarmupCosineSchedule schedule;
     private readonly AdamW optimizer;
     private readonly List<Parameter> trainable;
+    private readonly List<Parameter> clipped;            // trainable + the cell probe's
+    private readonly int tokenGrid;                      // g: the g × g token grid of a training image
+    private readonly CellProbe? cellProbe;
+    private readonly AdamW? probeOptimizer;
     private readonly long[] pool;
     private Tensor? cache;                 // [N, C, h, w] latents of the pool, or null (encode per batch)
     private (long Epoch, int[] Order)? epochOrder;
@@ -63,6 +67,9 @@ public sealed class QueryArTrainer : IDisposable
 
     /// <summary>(LM loss, token accuracy) of the last step's understanding batch; null when that step had none.</summary>
     public (double Loss, double Accuracy)? LastUnderstanding { get; private set; }
+
+    /// <summary>(loss, object-cell accuracy) of the last step's cell probe; null without the probe.</summary>
+    public (double Loss, double Accuracy)? LastCellProbe { get; private set; }
 
     /// <summary>Steps completed (the next step to run).</summary>
     public long Step { get; private set; }
@@ -117,6 +124,15 @@ public sealed class QueryArTrainer : IDisposable
         var named = Model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         trainable = named.Select(p => p.parameter).ToList();
         (optimizer, _) = ParameterGroups.CreateAdamW(named, DecayRule.VgtAr, o.Lr, o.WeightDecay, o.Beta1, o.Beta2, o.Eps);
+        tokenGrid = grid;
+        if (config.CellProbe is { } probeConfig)
+        {
+            using var probeGenerator = seed.TorchGenerator("cell-probe");
+            cellProbe = new CellProbe(probeConfig, (int)Model.Dim, probeGenerator);
+            probeOptimizer = optim.AdamW(cellProbe.parameters(), lr: o.Lr, beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps, weight_decay: 0.0);
+            this.log.WriteLine($"cell probe: weight {probeConfig.Weight} × the shape and colour of each token's cell, read from the flow head's condition");
+        }
+        clipped = cellProbe is null ? trainable : [.. trainable, .. cellProbe.parameters()];
         Ema = new Ema(Model, config.Ema.Decay, config.Ema.StartStep);
         Checkpoints = new TrainingCheckpoints(runDir, config.Run.KeepCheckpoints);
 
@@ -149,7 +165,7 @@ public sealed class QueryArTrainer : IDisposable
     {
         var latest = Checkpoints.Latest();
         if (latest is null) return false;
-        var p = TrainingCheckpoints.Load(latest, Model, Optimizers(), Ema);
+        var p = TrainingCheckpoints.Load(latest, Model, Optimizers(), Ema, RestoreProbe);
         var saved = ConfigJson.Deserialize<QueryArTrainConfig>(p.ConfigJson, Path.Combine(latest, "progress.json"));
         if (ConfigJson.Serialize(saved with { Run = config.Run }) != ConfigJson.Serialize(config with { Run = config.Run }))
             throw new ArgumentException($"the run folder's checkpoint {latest} was made with a different config (only the run section may change on resume)");
@@ -159,7 +175,24 @@ public sealed class QueryArTrainer : IDisposable
         return true;
     }
 
-    private Dictionary<string, OptimizerHelper> Optimizers() => new() { ["adamw"] = optimizer };
+    private Dictionary<string, OptimizerHelper> Optimizers()
+    {
+        var all = new Dictionary<string, OptimizerHelper> { ["adamw"] = optimizer };
+        if (probeOptimizer is not null) all["cell-probe"] = probeOptimizer;
+        return all;
+    }
+
+    /// <summary>The cell probe's weights under "cell_probe." in a checkpoint's extra tensors (null without the probe).</summary>
+    private Dictionary<string, Tensor>? ProbeTensors() => cellProbe?.state_dict().ToDictionary(kv => "cell_probe." + kv.Key, kv => kv.Value);
+
+    private void RestoreProbe(IReadOnlyDictionary<string, Tensor> saved)
+    {
+        if (cellProbe is null) return;
+        using var noGrad = no_grad();
+        foreach (var (name, p) in cellProbe.named_parameters())
+            p.copy_(saved.TryGetValue("cell_probe." + name, out var t) ? t
+                : throw new InvalidDataException($"the checkpoint lacks the cell probe's '{name}'"));
+    }
 
     /// <summary>Encodes the scene pool once (or loads RUN/latents.safetensors when it matches the AE and pool).</summary>
     public void PrepareLatents()
@@ -242,24 +275,26 @@ public sealed class QueryArTrainer : IDisposable
         return result;
     }
 
-    private string TextOf(long sceneSeed, Random rng)
+    private string TextOf(ShapesScene scene, Random rng)
     {
-        var scene = ShapesSceneSampler.ForSceneSeed(sceneSeed, config.Data.CategoryWeights);
         bool caption = config.Data.CaptionProbability > 0 && rng.NextDouble() < config.Data.CaptionProbability;
         return caption ? ShapesText.Caption(scene) : scene.Prompt.Text;
     }
 
-    /// <summary>Latents [B,C,h,w] and collated prompt ids / mask for the batch of step <paramref name="step"/>.</summary>
-    private (Tensor Latents, Tensor Ids, Tensor Mask) Batch(long step)
+    /// <summary>
+    /// Latents [B,C,h,w], collated prompt ids / mask and the scenes for the batch of step <paramref name="step"/>.
+    /// </summary>
+    private (Tensor Latents, Tensor Ids, Tensor Mask, IReadOnlyList<ShapesScene> Scenes) Batch(long step)
     {
         var idx = BatchIndices(step);
         var textRng = seed.DotNetRandom($"text/{step}");
-        var rows = idx.Select(i => prompts.Encode(TextOf(pool[i], textRng), textRng, config.CaptionDropout)).ToList();
+        var scenes = idx.Select(i => ShapesSceneSampler.ForSceneSeed(pool[i], config.Data.CategoryWeights)).ToList();
+        var rows = scenes.Select(scene => prompts.Encode(TextOf(scene, textRng), textRng, config.CaptionDropout)).ToList();
         var batch = QueryArPrompts.Collate(rows);
         var latents = cache is not null
             ? cache.index_select(0, tensor(idx.Select(i => (long)i).ToArray()))
             : EncodeScenes(idx.Select(i => pool[i]).ToArray());
-        return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]));
+        return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]), scenes);
     }
 
     /// <summary>
@@ -270,13 +305,23 @@ public sealed class QueryArTrainer : IDisposable
     {
         using var scope = NewDisposeScope();
         long s = Step;
-        var (latents, ids, mask) = Batch(s);
+        var (latents, ids, mask, scenes) = Batch(s);
         var generator = seed.TorchGenerator($"loss/{s}");
         schedule.Apply(optimizer, s);
+        if (probeOptimizer is not null) schedule.Apply(probeOptimizer, s);
         Model.train();
         optimizer.zero_grad();
+        probeOptimizer?.zero_grad();
         var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions);
         var total = result.Loss;
+        LastCellProbe = null;
+        if (cellProbe is not null)
+        {
+            var (shapeLabels, colorLabels) = CellProbe.Labels(scenes, tokenGrid);                  // [B·L] each, raster order
+            var (probeLoss, probeAccuracy) = cellProbe.Loss(result.Conditions, shapeLabels, colorLabels);
+            total = total + cellProbe.Config.Weight * probeLoss;
+            LastCellProbe = (probeLoss.item<float>(), probeAccuracy.item<float>());
+        }
         LastUnderstanding = null;
         if (Understanding is { } u && u.IsStep(s))
         {
@@ -286,9 +331,10 @@ public sealed class QueryArTrainer : IDisposable
         }
         total.backward();
         double norm = config.Optim.GradClip > 0
-            ? nn.utils.clip_grad_norm_(trainable, config.Optim.GradClip)
+            ? nn.utils.clip_grad_norm_(clipped, config.Optim.GradClip)
             : double.NaN;
         optimizer.step();
+        probeOptimizer?.step();
         Ema.Update(s);
         Step = s + 1;
         return (result.Loss.item<float>(), norm, optimizer.ParamGroups.First().LearningRate);
@@ -353,10 +399,15 @@ public sealed class QueryArTrainer : IDisposable
                 // understanding_*: means over the understanding steps since the previous row (absent when there were none)
                 var row = new Dictionary<string, object?> { ["step"] = Step, ["loss"] = loss, ["grad_norm"] = norm, ["lr"] = lr, ["sec_per_step"] = dt };
                 string extra = "";
+                if (LastCellProbe is { } cp)
+                {
+                    (row["cell_probe_loss"], row["cell_probe_accuracy"]) = (cp.Loss, cp.Accuracy);
+                    extra += string.Format(CultureInfo.InvariantCulture, " cell probe {0:0.0000} acc {1:0.000}", cp.Loss, cp.Accuracy);
+                }
                 if (uCount > 0)
                 {
                     (row["understanding_loss"], row["understanding_accuracy"], row["understanding_steps"]) = (uLossSum / uCount, uAccSum / uCount, uCount);
-                    extra = string.Format(CultureInfo.InvariantCulture, " understanding loss {0:0.00000} acc {1:0.000}", uLossSum / uCount, uAccSum / uCount);
+                    extra += string.Format(CultureInfo.InvariantCulture, " understanding loss {0:0.00000} acc {1:0.000}", uLossSum / uCount, uAccSum / uCount);
                     (uLossSum, uAccSum, uCount) = (0, 0, 0);
                 }
                 metrics?.Write(row);
@@ -381,7 +432,7 @@ public sealed class QueryArTrainer : IDisposable
     {
         var progressRecord = new TrainingProgress(Step, config.Seed, ConfigJson.Serialize(config),
             new Dictionary<string, double> { ["train_seconds"] = TrainSeconds });
-        Checkpoints.Save(progressRecord, Model, Optimizers(), Ema);
+        Checkpoints.Save(progressRecord, Model, Optimizers(), Ema, ProbeTensors());
         log.WriteLine($"checkpoint: step {Step} → {Checkpoints.Latest()}");
     }
 
@@ -435,6 +486,8 @@ public sealed class QueryArTrainer : IDisposable
         cache?.Dispose();
         Ema.Dispose();
         optimizer.Dispose();
+        probeOptimizer?.Dispose();
+        cellProbe?.Dispose();
         Model.Dispose();
         Autoencoder.Dispose();
     }

@@ -88,7 +88,7 @@ public static class VisionWarmup
     }
 
     /// <summary>Cross-entropy where the tokens in <paramref name="positive"/> and the others weigh half each (objects cover a small part of the grid).</summary>
-    static Tensor Balanced(Tensor logits, Tensor labels, Tensor positive)
+    internal static Tensor Balanced(Tensor logits, Tensor labels, Tensor positive)
     {
         var perToken = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None);     // [N]
         var w = positive.to_type(ScalarType.Float32);

@@ -109,9 +109,11 @@ public sealed class VlmBatchBuilder
     readonly Dictionary<string, int[]> promptCache = new(StringComparer.Ordinal);
     readonly Dictionary<string, (int A, int B)> shapeWordCache = new(StringComparer.Ordinal);
     readonly int probeBins;
+    readonly bool groupTargets;
 
     /// <param name="probeBins">Bins per canvas axis of the layout probe's place targets (<see cref="VlmBatch.Layout"/>).</param>
-    public VlmBatchBuilder(VgtSeed seed, VlmBatchSpec spec, Qwen2Tokenizer tokenizer, InternVlConfig config, int probeBins = 8)
+    /// <param name="groupTargets">Whether the layout probe's targets include the caption groups (its group head).</param>
+    public VlmBatchBuilder(VgtSeed seed, VlmBatchSpec spec, Qwen2Tokenizer tokenizer, InternVlConfig config, int probeBins = 8, bool groupTargets = false)
     {
         if (spec.Images < 1 || spec.SegmentsPerImage < 1)
             throw new ArgumentException($"a batch needs >= 1 image and >= 1 segment per image, got {spec.Images} and {spec.SegmentsPerImage}");
@@ -122,6 +124,7 @@ public sealed class VlmBatchBuilder
         tokensPerImage = config.NumImageTokens;
         imageSize = config.ImageSize;
         this.probeBins = probeBins;
+        this.groupTargets = groupTargets;
         dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Train, ShapesVocabulary.CanvasSize, spec.CategoryWeights));
     }
 
@@ -155,6 +158,27 @@ public sealed class VlmBatchBuilder
         if (ids.Length > full.Length || !ids.AsSpan().SequenceEqual(full.AsSpan(0, ids.Length)))
             throw new InvalidOperationException($"the tokenizer does not split '{question}' at character {end}");
         return ids.Length - 1;
+    }
+
+    /// <summary>
+    /// For each group of <paramref name="caption"/> (group count words at character offsets <paramref name="starts"/>),
+    /// the answer-token index of the position that predicts its count word: the last token of the text before it (−1:
+    /// the prompt's last token). The text is cut just before the space that precedes the word, where the pre-tokenizer
+    /// splits, so the cut text's ids are a prefix of the whole answer's.
+    /// </summary>
+    public int[] GroupCountPredictors(string caption, IReadOnlyList<int> starts)
+    {
+        var answer = tokenizer.Encode(InternVlChatTemplate.AnswerText(caption));
+        var at = new int[starts.Count];
+        for (int g = 0; g < starts.Count; g++)
+        {
+            if (starts[g] == 0) { at[g] = -1; continue; }
+            var ids = tokenizer.Encode(caption[..(starts[g] - 1)]);
+            if (ids.Length >= answer.Length || !ids.AsSpan().SequenceEqual(answer.AsSpan(0, ids.Length)))
+                throw new InvalidOperationException($"the tokenizer does not split '{caption}' at character {starts[g] - 1}");
+            at[g] = ids.Length - 1;
+        }
+        return at;
     }
 
     /// <summary>A train-split scene seed drawn from <paramref name="rng"/>.</summary>
@@ -244,6 +268,14 @@ public sealed class VlmBatchBuilder
                     var (aToken, bToken) = ShapeWordTokens(qa.Question);
                     probe.AddRelation(new RelationSegment(aToken, bToken, objects.Single(o => o.Shape == shapeA), objects.Single(o => o.Shape == shapeB)),
                         token0, prompt.Length, row: i);
+                }
+                if (groupTargets && qa.Question == VlmTasks.CaptionQuestion)
+                {
+                    var (caption, groups, starts) = ShapesText.CaptionLayout(examples[i].Sample.Scene);
+                    if (caption != qa.Answer) throw new InvalidOperationException($"the caption '{qa.Answer}' is not the scene's ('{caption}')");
+                    var predictors = GroupCountPredictors(caption, starts);
+                    for (int g = 0; g < groups.Count; g++)
+                        probe.AddGroup(groups[g], token0 + prompt.Length + predictors[g], row: i);
                 }
                 for (int t = p; t < full.Length; t++)
                 {

@@ -35,6 +35,8 @@ public sealed record VlmTrainConfig(
                 $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.PositionLayer}");
             ConfigValidationException.Require(probe.RelationLayer <= layers, "layout_probe.relation_layer",
                 $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.RelationLayer}");
+            ConfigValidationException.Require(probe.GroupLayer is null || probe.GroupLayer <= layers, "layout_probe.group_layer",
+                $"must be at most model.llm.num_hidden_layers ({layers}), got {probe.GroupLayer}");
         }
         ConfigValidationException.Require(Model.Template == "vgt" || Model.Template == "internvl2_5", "model.template",
             $"must be \"vgt\" or \"internvl2_5\", got \"{Model.Template}\"");

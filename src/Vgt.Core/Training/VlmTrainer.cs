@@ -15,7 +15,8 @@ namespace Vgt.Training;
 /// The parts of one batch's loss (<see cref="VlmTrainer.LossParts"/>): LM loss, token accuracy, accuracy of the relation
 /// questions' yes/no token, and the layout probe's loss and the accuracy of its relation head (null when not computed).
 /// </summary>
-public sealed record VlmLossParts(Tensor Loss, Tensor Accuracy, Tensor? RelationAnswerAccuracy, Tensor? ProbeLoss, Tensor? ProbeRelationAccuracy);
+public sealed record VlmLossParts(Tensor Loss, Tensor Accuracy, Tensor? RelationAnswerAccuracy, Tensor? ProbeLoss, Tensor? ProbeRelationAccuracy,
+    Tensor? ProbeGroupAccuracy = null);
 
 /// <summary>What a `vgt train vlm` run did.</summary>
 public sealed record VlmTrainResult(string ModelDirectory, long Steps, double TrainSeconds, double LastLoss, int VocabSize, long Parameters);
@@ -66,39 +67,43 @@ public static class VlmTrainer
         LayoutProbe? probe = null)
     {
         int positionLayer = probe?.Config.PositionLayer ?? 0, relationLayer = probe?.Config.RelationLayer ?? 0;
+        int? groupLayer = probe?.Config.GroupLayer;
         using var scope = NewDisposeScope();
         var h = InternVlModel.EmbedWithImages(llm, batch.InputIds, imageTokens, imageContextId);   // [B, T, D]
         var (cos, sin) = llm.Rotary.forward(batch.Positions);                              // [B, T, hd]
-        Tensor? positionHidden = null, relationHidden = null;
+        Tensor? positionHidden = null, relationHidden = null, groupHidden = null;
         for (int i = 0; i < llm.Config.NumHiddenLayers; i++)
         {
             h = llm.Layer(i).Forward(h, cos, sin, batch.Allowed, null);
             if (i + 1 == positionLayer) positionHidden = h;                                 // [B, T, D]
             if (i + 1 == relationLayer) relationHidden = h;                                 // [B, T, D]
+            if (i + 1 == groupLayer) groupHidden = h;                                       // [B, T, D]
         }
         h = FinalNorm(llm).forward(h);                                                      // [B, T, D]
         if (relationLayer == 0) relationHidden = h;
+        if (groupLayer == 0) groupHidden = h;
         var supervised = batch.Labels.ne(VlmBatchBuilder.IgnoreIndex);                       // [B, T]
         var targets = batch.Labels[supervised];                                              // [N]
         var logits = lmHead(h[supervised]);                                                  // [N, V]
         var loss = nn.functional.cross_entropy(logits, targets);
         var accuracy = logits.argmax(-1).eq(targets).to_type(ScalarType.Float32).mean();
-        Tensor? relationAccuracy = null, probeLoss = null, probeRelation = null;
-        if (batch.Layout is { } layout)
+        Tensor? relationAccuracy = null, probeLoss = null, probeRelation = null, probeGroup = null;
+        if (batch.Layout is { } layout && layout.AnswerIndex.shape[0] > 0)
         {
             // answer positions are supervised: their rows in logits/targets are their ranks among the supervised positions
             var rows = (supervised.reshape(-1).to_type(ScalarType.Int64).cumsum(0) - 1).index_select(0, layout.AnswerIndex);   // [M]
             relationAccuracy = logits.index_select(0, rows).argmax(-1).eq(targets.index_select(0, rows))
                 .to_type(ScalarType.Float32).mean().detach().MoveToOuterDisposeScope();
-            if (probe is not null)
-            {
-                if (positionHidden is null || relationHidden is null)
-                    throw new ArgumentException($"the probe layers must be in 1..{llm.Config.NumHiddenLayers} (relation: or 0), got {positionLayer} and {relationLayer}");
-                var (pl, pr) = probe.Loss(positionHidden, relationHidden, layout);
-                (probeLoss, probeRelation) = (pl.MoveToOuterDisposeScope(), pr.MoveToOuterDisposeScope());
-            }
         }
-        return new VlmLossParts(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), relationAccuracy, probeLoss, probeRelation);
+        if (batch.Layout is { } targetsOfProbe && probe is not null)
+        {
+            if (positionHidden is null || relationHidden is null || (groupLayer is not null && groupHidden is null))
+                throw new ArgumentException($"the probe layers must be in 1..{llm.Config.NumHiddenLayers} (relation and group: or 0), " +
+                                            $"got {positionLayer}, {relationLayer} and {groupLayer?.ToString() ?? "none"}");
+            var (pl, pr, pg) = probe.Loss(positionHidden, relationHidden, groupHidden, targetsOfProbe);
+            (probeLoss, probeRelation, probeGroup) = (pl.MoveToOuterDisposeScope(), pr?.MoveToOuterDisposeScope(), pg?.MoveToOuterDisposeScope());
+        }
+        return new VlmLossParts(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), relationAccuracy, probeLoss, probeRelation, probeGroup);
     }
 
     /// <summary>Qwen2Model's final RMSNorm (its child "norm").</summary>
@@ -228,7 +233,7 @@ public static class VlmTrainer
             $"shapes-vlm training: {parameters:N0} parameters, vocab {tokenizer.VocabSize}, {modelConfig.NumImageTokens} image tokens, batch {o.BatchSize} images × ≤ {config.Data.SegmentsPerImage} segments, steps {o.Steps}, threads {get_num_threads()}"));
 
         var batches = new VlmBatchBuilder(seed, new VlmBatchSpec(o.BatchSize, config.Data.SegmentsPerImage, config.Data.CaptionFraction, config.Data.CategoryWeights),
-            tokenizer, modelConfig, probeConfig?.Bins ?? 8);
+            tokenizer, modelConfig, probeConfig?.Bins ?? 8, groupTargets: probeConfig?.GroupLayer is not null);
         using var metrics = new MetricsLog(Path.Combine(runDirectory, "metrics.jsonl"));
         // the warm-up's result is in every checkpoint (the first is written right after it), so a resumed run skips it
         if (!(resume && latest is not null) && config.VisionWarmup is { Steps: > 0 } warmup)
@@ -292,6 +297,7 @@ public static class VlmTrainer
                     optionalMeans.Add("relation_accuracy", parts.RelationAnswerAccuracy);
                     optionalMeans.Add("probe_loss", parts.ProbeLoss);
                     optionalMeans.Add("probe_relation_accuracy", parts.ProbeRelationAccuracy);
+                    optionalMeans.Add("probe_group_accuracy", parts.ProbeGroupAccuracy);
                 }
                 catch (System.Runtime.InteropServices.ExternalException e) when (recoveries < MaxRecoveries && checkpoints.Latest() is not null)
                 {

@@ -17,6 +17,17 @@ public class TextSideTests
         Assert.Equal("two red circles, an orange square and a blue triangle", ShapesText.Caption(Scene));
 
     [Fact]
+    public void CaptionLayoutNamesEachGroupAndWhereItsCountWordStarts()
+    {
+        var (caption, groups, starts) = ShapesText.CaptionLayout(Scene);
+        Assert.Equal(ShapesText.Caption(Scene), caption);
+        Assert.Equal([new CaptionGroup("red", "circle", 2), new CaptionGroup("orange", "square", 1), new CaptionGroup("blue", "triangle", 1)], groups);
+        Assert.Equal([0, 17, 38], starts);
+        Assert.All(groups.Zip(starts), g => Assert.StartsWith(g.First.Text, caption[g.Second..]));
+        Assert.Empty(ShapesText.CaptionLayout(Scene with { Objects = [] }).Groups);
+    }
+
+    [Fact]
     public void CaptionTiesAreBrokenByTheTopEdge()
     {
         var scene = Scene with { Objects = [new SceneObject("diamond", "green", new Rgb(40, 160, 60), 10, 40, 12), new SceneObject("square", "pink", new Rgb(240, 110, 175), 10, 5, 12)] };

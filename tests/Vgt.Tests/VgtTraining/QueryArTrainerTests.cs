@@ -1,4 +1,5 @@
 using Vgt.Config;
+using Vgt.Data.ShapesWorld;
 using Vgt.Logging;
 using Vgt.Pipelines;
 using Vgt.Training;
@@ -45,6 +46,62 @@ public sealed class QueryArTrainerTests : IDisposable
             Assert.True(w.equal(c.Ema.StateDict()[name]).all().item<bool>(), $"EMA {name} differs after resume");
         using var fresh = new QueryArTrainer(config, Path.Combine(root, "d"));             // same init: training moved the weights
         Assert.False(straight["adaptive_metaquery.max_metaquery"].equal(fresh.Model.state_dict()["adaptive_metaquery.max_metaquery"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void TheCellProbeChangesTrainingResumesBitForBitAndStaysOutOfTheModel()
+    {
+        var config = TinyVgt.Train(root, steps: 4) with { CellProbe = new QueryArCellProbeConfig(Weight: 0.5) };
+        Dictionary<string, Tensor> straight;
+        using (var a = new QueryArTrainer(config, Path.Combine(root, "a")))
+        {
+            using var metrics = new MetricsLog(Path.Combine(root, "a", "metrics.jsonl"));
+            a.Train(metrics);
+            straight = Weights(a);
+            Assert.NotNull(a.LastCellProbe);
+        }
+        using (var b = new QueryArTrainer(config, Path.Combine(root, "b")))
+            b.Train(stopAt: 3);
+        var checkpoint = Directory.GetDirectories(Path.Combine(root, "b", "checkpoints")).Order().Last();
+        Assert.True(File.Exists(Path.Combine(checkpoint, "optimizer-cell-probe.bin")));
+        Assert.True(File.Exists(Path.Combine(checkpoint, "extra.safetensors")));
+        using (var c = new QueryArTrainer(config, Path.Combine(root, "b")))
+        {
+            Assert.True(c.Resume());
+            c.Train();
+            var resumed = Weights(c);
+            foreach (var (name, w) in straight)
+                Assert.True(w.equal(resumed[name]).all().item<bool>(), $"{name} differs after resume");
+            Assert.DoesNotContain(resumed.Keys, k => k.Contains("probe", StringComparison.Ordinal));   // thrown away with the run
+        }
+        using (var plain = new QueryArTrainer(config with { CellProbe = null }, Path.Combine(root, "p")))
+        {
+            plain.Train();
+            Assert.Null(plain.LastCellProbe);
+            var w = Weights(plain);
+            Assert.Contains(straight.Keys, k => !straight[k].equal(w[k]).all().item<bool>());
+        }
+        var rows = MetricsLog.ReadAll(Path.Combine(root, "a", "metrics.jsonl"));
+        Assert.All(rows, r => Assert.True(double.IsFinite(r["cell_probe_loss"].GetDouble()) && r["cell_probe_loss"].GetDouble() > 0));
+        Assert.All(rows, r => Assert.InRange(r["cell_probe_accuracy"].GetDouble(), 0, 1));
+        Assert.Throws<ConfigValidationException>(() => (config with { CellProbe = new QueryArCellProbeConfig(Weight: 0) }).Validate());
+    }
+
+    [Fact]
+    public void CellProbeLabelsNameTheObjectOverEachCellInRasterOrder()
+    {
+        var scene = ShapesSceneSampler.ForSceneSeed(4);
+        var (shape, color) = CellProbe.Labels([scene, scene], grid: 4);
+        Assert.Equal(32, shape.shape[0]);
+        var (s, c) = (shape.data<long>().ToArray(), color.data<long>().ToArray());
+        Assert.Equal(s[..16], s[16..]);
+        foreach (var o in scene.Objects)
+        {
+            int cell = (int)(o.CenterY / 16) * 4 + (int)(o.CenterX / 16);                    // in this scene each centre cell is mostly its object
+            Assert.Equal(1 + ShapesVocabulary.ShapeIndex(o.Shape), s[cell]);
+            Assert.Equal(1 + ShapesVocabulary.ColorIndex(o.Color), c[cell]);
+        }
+        Assert.Contains(0L, s);                                                              // and some cells are empty
     }
 
     [Fact]

@@ -120,6 +120,76 @@ public class LayoutProbeTests
         Assert.Contains("(2)", e.Message);
         e = Assert.Throws<ConfigValidationException>(() => ProbeRun(4, new VlmLayoutProbeConfig(PositionLayer: 1, RelationLayer: 3)).Validate());
         Assert.Contains("layout_probe.relation_layer", e.Message);
+        e = Assert.Throws<ConfigValidationException>(() => ProbeRun(4, new VlmLayoutProbeConfig(PositionLayer: 1, RelationLayer: 2, GroupLayer: 3)).Validate());
+        Assert.Contains("layout_probe.group_layer", e.Message);
+        Assert.Contains("(2)", e.Message);
+    }
+
+    [Fact]
+    public void GroupTargetsPointAtThePositionThatPredictsEachGroupsCountWord()
+    {
+        var tok = VlmTestKit.Tokenizer;
+        var config = Tiny64(tok.VocabSize);
+        var builder = new VlmBatchBuilder(new VgtSeed(5), new VlmBatchSpec(Images: 8, SegmentsPerImage: 1, CaptionFraction: 1, null), tok, config,
+            groupTargets: true);
+        bool sawPair = false;
+        for (int step = 0; step < 4; step++)
+        {
+            using var batch = builder.Build(step);
+            var examples = builder.Examples(step);
+            var layout = batch.Layout!;
+            var labels = Longs(batch.Labels.reshape(-1));
+            var (at, groups) = (Longs(layout.GroupIndex), Longs(layout.Groups));
+            int width = (int)batch.InputIds.shape[1], k = 0;
+            for (int image = 0; image < examples.Count; image++)
+            {
+                var (caption, expected, _) = ShapesText.CaptionLayout(examples[image].Sample.Scene);
+                Assert.Equal(caption, examples[image].Qa.Single().Answer);                   // captions only
+                foreach (var group in expected)
+                {
+                    Assert.Equal(image, at[k] / width);                                      // in the image's row
+                    // from this position on, the labels spell the group: its count word comes next
+                    var next = Enumerable.Range(0, 12).Select(d => labels[at[k] + d]).TakeWhile(id => id >= 0).Select(id => (int)id).ToArray();
+                    Assert.StartsWith(group.Text, tok.Decode(next).TrimStart());
+                    Assert.Equal([ShapesVocabulary.ColorIndex(group.Color), ShapesVocabulary.ShapeIndex(group.Shape), group.Count - 1],
+                        groups[(3 * k)..(3 * k + 3)]);
+                    sawPair |= group.Count > 1;
+                    k++;
+                }
+            }
+            Assert.Equal(k, at.Length);
+            Assert.Equal(0, layout.AnswerIndex.shape[0]);                                    // no relation question: no relation targets
+        }
+        Assert.True(sawPair, "no group of two or more in the batches: pick another seed");
+        // the builder without groups adds none
+        using var plain = new VlmBatchBuilder(new VgtSeed(5), new VlmBatchSpec(8, 1, 1, null), tok, config).Build(step: 2);
+        Assert.True(plain.Layout is null || plain.Layout.GroupIndex.shape[0] == 0);
+    }
+
+    [Fact]
+    public void TheGroupHeadLearnsFromCaptionsAloneAndLeavesTheOtherHeadsAsTheyWere()
+    {
+        var tok = VlmTestKit.Tokenizer;
+        var config = Tiny64(tok.VocabSize);
+        using var model = new InternVlModel(config, generator: new Generator(1));
+        var withGroups = new VlmLayoutProbeConfig(PositionLayer: 1, RelationLayer: 2, GroupLayer: 2);
+        using var probe = new LayoutProbe(withGroups, config.Llm.HiddenSize, new Generator(2));
+        using var without = new LayoutProbe(withGroups with { GroupLayer = null }, config.Llm.HiddenSize, new Generator(2));
+        // the group head is created last: the place and relation heads start the same with or without it
+        var (sp, sw) = (probe.state_dict(), without.state_dict());
+        Assert.All(sw.Keys, key => Assert.True(sp[key].eq(sw[key]).all().item<bool>(), key));
+        Assert.Contains(sp.Keys, key => !sw.ContainsKey(key));
+
+        var builder = new VlmBatchBuilder(new VgtSeed(5), new VlmBatchSpec(4, 1, CaptionFraction: 1, null), tok, config, groupTargets: true);
+        using var batch = builder.Build(step: 0);                                        // captions only: no relation targets
+        var parts = VlmTrainer.LossParts(model.LanguageModel.Model, model.LanguageModel.Logits, model.ExtractFeature(batch.Pixels), batch, tok.ImgContext, probe);
+        Assert.Null(parts.ProbeRelationAccuracy);
+        Assert.InRange(parts.ProbeGroupAccuracy!.item<float>(), 0, 1);
+        var loss = parts.ProbeLoss!;
+        Assert.True(loss.item<float>() > 0 && float.IsFinite(loss.item<float>()));
+        loss.backward();
+        Assert.Contains(probe.named_parameters(), p => p.name.StartsWith("groups", StringComparison.Ordinal) && p.parameter.grad is { } g && g.abs().sum().item<float>() > 0);
+        Assert.Contains(model.named_parameters(), p => p.name.StartsWith("language_model.", StringComparison.Ordinal) && p.parameter.grad is { } g && g.abs().sum().item<float>() > 0);
     }
 }
 

@@ -5,6 +5,13 @@ namespace Vgt.Data.ShapesWorld;
 /// <summary>A question about a scene and its one-word (or caption) answer.</summary>
 public sealed record QaPair(string Question, string Answer);
 
+/// <summary>One group of a caption: <see cref="Count"/> objects (1..4) of one colour and shape.</summary>
+public sealed record CaptionGroup(string Color, string Shape, int Count)
+{
+    /// <summary>"a red circle", "two red circles".</summary>
+    public string Text => Count == 1 ? $"{Article(Color)} {Color} {Shape}" : $"{NumberWords[Count]} {Color} {Plural(Shape)}";
+}
+
 /// <summary>The understanding side of a scene (spec §6): its caption and its question–answer pairs.</summary>
 public static class ShapesText
 {
@@ -12,16 +19,30 @@ public static class ShapesText
     /// Objects grouped by (colour, shape), groups ordered by the left edge of their leftmost member (ties: top edge),
     /// each "{count word} {colour} {noun}", joined with ", " and a final " and ".
     /// </summary>
-    public static string Caption(ShapesScene scene)
+    public static string Caption(ShapesScene scene) => CaptionLayout(scene).Caption;
+
+    /// <summary>
+    /// The caption with its groups in caption order and the character offset of each group's count word in it (the
+    /// layout probe reads the position that predicts that word). No objects: "nothing", no groups.
+    /// </summary>
+    public static (string Caption, IReadOnlyList<CaptionGroup> Groups, int[] Starts) CaptionLayout(ShapesScene scene)
     {
         var groups = scene.Objects
             .GroupBy(o => (o.Color, o.Shape))
-            .Select(g => (g.Key.Color, g.Key.Shape, Count: g.Count(), Lead: g.OrderBy(o => o.X0).ThenBy(o => o.Y0).First()))
+            .Select(g => (Group: new CaptionGroup(g.Key.Color, g.Key.Shape, g.Count()), Lead: g.OrderBy(o => o.X0).ThenBy(o => o.Y0).First()))
             .OrderBy(g => g.Lead.X0).ThenBy(g => g.Lead.Y0)
-            .Select(g => g.Count == 1 ? $"{Article(g.Color)} {g.Color} {g.Shape}" : $"{NumberWords[g.Count]} {g.Color} {Plural(g.Shape)}")
+            .Select(g => g.Group)
             .ToList();
-        if (groups.Count == 0) return "nothing";
-        return groups.Count == 1 ? groups[0] : string.Join(", ", groups.Take(groups.Count - 1)) + " and " + groups[^1];
+        if (groups.Count == 0) return ("nothing", groups, []);
+        var text = new System.Text.StringBuilder();
+        var starts = new int[groups.Count];
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (i > 0) text.Append(i == groups.Count - 1 ? " and " : ", ");
+            starts[i] = text.Length;
+            text.Append(groups[i].Text);
+        }
+        return (text.ToString(), groups, starts);
     }
 
     /// <summary>

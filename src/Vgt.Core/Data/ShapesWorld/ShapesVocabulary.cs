@@ -55,6 +55,12 @@ public static class ShapesVocabulary
         return PaletteRgb[i];
     }
 
+    /// <summary>The index of <paramref name="color"/> in <see cref="Colors"/>; throws for a word that is not one.</summary>
+    public static int ColorIndex(string color) => IndexOf(Colors, color, "colour");
+
+    /// <summary>The index of <paramref name="shape"/> in <see cref="Shapes"/>; throws for a word that is not one.</summary>
+    public static int ShapeIndex(string shape) => IndexOf(Shapes, shape, "shape");
+
     public static bool IsShape(string word) => Shapes.Contains(word);
     public static bool IsColor(string word) => Colors.Contains(word);
 
