@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using Vgt.Config;
 using Vgt.Data.ShapesWorld;
+using Vgt.Losses;
 using static TorchSharp.torch;
 
 namespace Vgt.Training;
@@ -18,7 +19,7 @@ public sealed record QueryArCellProbeConfig(double Weight = 0.1) : IValidatable
 /// <summary>
 /// A temporary linear head on the flow head's condition at every query, thrown away after training (like the layout
 /// probe of `train vlm`). It names, for the token's cell of the Shapes World scene, the shape and colour of the object
-/// that covers most of it (none where no object covers a quarter of it: <see cref="VisionWarmup.DenseLabels"/>).
+/// that covers most of it (none where no object covers a quarter of it: <see cref="ShapesDenseLabels.Of"/>).
 /// Why: session 9 found that the generator blends the two colours of a color_attr prompt (orange + green → yellow) and
 /// continues objects it can see without starting them from the prompt. The flow loss is a regression in latent space:
 /// a condition that is unsure between "red circle" and "blue square" is pulled to their middle and the head samples a
@@ -35,7 +36,7 @@ public sealed class CellProbe : nn.Module
     public CellProbe(QueryArCellProbeConfig config, int dim, Generator? generator) : base("cell_probe")
     {
         Config = config;
-        head = Models.InternVit.TorchDefaultInit.Linear(dim, VisionWarmup.ShapeClasses + VisionWarmup.ColorClasses, bias: true, null, generator);   // init: PyTorch default
+        head = Models.InternVit.TorchDefaultInit.Linear(dim, ShapesDenseLabels.ShapeClasses + ShapesDenseLabels.ColorClasses, bias: true, null, generator);   // init: PyTorch default
         RegisterComponents();
     }
 
@@ -48,7 +49,7 @@ public sealed class CellProbe : nn.Module
         var (shape, color) = (new List<long>(), new List<long>());
         foreach (var scene in scenes)
         {
-            var (s, c, _) = VisionWarmup.DenseLabels(scene, grid, ShapesVocabulary.CanvasSize);
+            var (s, c, _) = ShapesDenseLabels.Of(scene, grid, ShapesVocabulary.CanvasSize);
             shape.AddRange(s);
             color.AddRange(c);
         }
@@ -66,10 +67,10 @@ public sealed class CellProbe : nn.Module
             throw new ArgumentException($"the cell probe needs one label per condition: {conditions.shape[0]} conditions, {shapeLabels.shape[0]} and {colorLabels.shape[0]} labels");
         using var scope = NewDisposeScope();
         var logits = head.forward(conditions);                                               // [N, 14]
-        var shapeLogits = logits.narrow(1, 0, VisionWarmup.ShapeClasses);                    // [N, 5]
-        var colorLogits = logits.narrow(1, VisionWarmup.ShapeClasses, VisionWarmup.ColorClasses);   // [N, 9]
+        var shapeLogits = logits.narrow(1, 0, ShapesDenseLabels.ShapeClasses);                    // [N, 5]
+        var colorLogits = logits.narrow(1, ShapesDenseLabels.ShapeClasses, ShapesDenseLabels.ColorClasses);   // [N, 9]
         var covered = shapeLabels.gt(0);                                                     // [N]
-        var loss = (VisionWarmup.Balanced(shapeLogits, shapeLabels, covered) + VisionWarmup.Balanced(colorLogits, colorLabels, covered)) / 2;
+        var loss = (BalancedCrossEntropy.Loss(shapeLogits, shapeLabels, covered) + BalancedCrossEntropy.Loss(colorLogits, colorLabels, covered)) / 2;
         var right = shapeLogits.argmax(1).eq(shapeLabels).logical_and(colorLogits.argmax(1).eq(colorLabels));
         var accuracy = right.logical_and(covered).to_type(ScalarType.Float32).sum() / covered.to_type(ScalarType.Float32).sum().clamp_min(1);
         return (loss.MoveToOuterDisposeScope(), accuracy.detach().MoveToOuterDisposeScope());

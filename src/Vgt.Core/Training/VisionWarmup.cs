@@ -4,6 +4,7 @@ using TorchSharp.Modules;
 using Vgt.Config;
 using Vgt.Data.ShapesWorld;
 using Vgt.Logging;
+using Vgt.Losses;
 using Vgt.Models.InternVl;
 using Vgt.Runtime;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ public sealed record VlmVisionWarmupConfig(int Steps = 0, double Lr = 1e-3, int 
 public static class VisionWarmup
 {
     /// <summary>Outputs of the temporary head: shape (none + 4), colour (none + 8), centre flag (2).</summary>
-    public static int ShapeClasses => 1 + ShapesVocabulary.Shapes.Count;
-    public static int ColorClasses => 1 + ShapesVocabulary.Colors.Count;
+    public static int ShapeClasses => ShapesDenseLabels.ShapeClasses;
+    public static int ColorClasses => ShapesDenseLabels.ColorClasses;
     public static int HeadOutputs => ShapeClasses + ColorClasses + 2;
 
     /// <summary>Head width with the optional row and column targets of a g × g grid.</summary>
@@ -55,50 +56,6 @@ public static class VisionWarmup
         var (row, col) = (new long[batch * n], new long[batch * n]);
         for (int i = 0; i < batch * n; i++) (row[i], col[i]) = ((i % n) / grid, (i % n) % grid);
         return (row, col);
-    }
-
-    /// <summary>
-    /// The dense labels of one scene on the g × g token grid, row-major: per cell the shape and colour (index + 1; 0 =
-    /// none) of the object whose box covers most of the cell (at least a quarter of it), and 1 where an object's box
-    /// centre falls in the cell (each object has exactly one such cell: centres are ≥ 15 px apart on some axis and a
-    /// cell is canvas/g = 8 px).
-    /// </summary>
-    public static (long[] Shape, long[] Color, long[] Centre) DenseLabels(ShapesScene scene, int grid, int canvas)
-    {
-        int n = grid * grid;
-        var (shape, color, centre) = (new long[n], new long[n], new long[n]);
-        var best = new double[n];
-        double cell = (double)canvas / grid;
-        foreach (var o in scene.Objects)
-        {
-            long si = 1 + IndexOf(ShapesVocabulary.Shapes, o.Shape), ci = 1 + IndexOf(ShapesVocabulary.Colors, o.Color);
-            for (int cy = 0; cy < grid; cy++)
-                for (int cx = 0; cx < grid; cx++)
-                {
-                    double ox = Math.Min(o.X0 + o.Side, (cx + 1) * cell) - Math.Max(o.X0, cx * cell);
-                    double oy = Math.Min(o.Y0 + o.Side, (cy + 1) * cell) - Math.Max(o.Y0, cy * cell);
-                    double area = Math.Max(0, ox) * Math.Max(0, oy);
-                    int k = cy * grid + cx;
-                    if (area >= 0.25 * cell * cell && area > best[k]) { best[k] = area; shape[k] = si; color[k] = ci; }
-                }
-            int x = Math.Clamp((int)Math.Floor(o.CenterX / cell), 0, grid - 1), y = Math.Clamp((int)Math.Floor(o.CenterY / cell), 0, grid - 1);
-            centre[y * grid + x] = 1;
-        }
-        return (shape, color, centre);
-    }
-
-    /// <summary>Cross-entropy where the tokens in <paramref name="positive"/> and the others weigh half each (objects cover a small part of the grid).</summary>
-    internal static Tensor Balanced(Tensor logits, Tensor labels, Tensor positive)
-    {
-        var perToken = nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None);     // [N]
-        var w = positive.to_type(ScalarType.Float32);
-        return (perToken * w).sum() / w.sum().clamp_min(1) * 0.5 + (perToken * (1 - w)).sum() / (1 - w).sum().clamp_min(1) * 0.5;
-    }
-
-    static int IndexOf(IReadOnlyList<string> list, string word)
-    {
-        for (int i = 0; i < list.Count; i++) if (list[i] == word) return i;
-        throw new ArgumentException($"'{word}' is not in the Shapes World vocabulary");
     }
 
     /// <summary>
@@ -128,7 +85,7 @@ public static class VisionWarmup
             var rng = seed.DotNetRandom($"vlm-vision-warmup/{step}");
             var samples = Enumerable.Range(0, config.BatchSize).Select(_ => dataset.Get(VlmBatchBuilder.DrawTrainScene(rng))).ToList();
             var pixels = VlmBatchBuilder.Pixels(samples, imageSize);                                      // [B,3,S,S]
-            var dense = samples.Select(s => DenseLabels(s.Scene, grid, ShapesVocabulary.CanvasSize)).ToList();
+            var dense = samples.Select(s => ShapesDenseLabels.Of(s.Scene, grid, ShapesVocabulary.CanvasSize)).ToList();
             var shapes = tensor(dense.SelectMany(d => d.Shape).ToArray());                             // [B·g²]
             var colors = tensor(dense.SelectMany(d => d.Color).ToArray());                             // [B·g²]
             var centres = tensor(dense.SelectMany(d => d.Centre).ToArray());                           // [B·g²]
@@ -140,7 +97,8 @@ public static class VisionWarmup
             var colorLogits = outputs.narrow(1, ShapeClasses, ColorClasses);
             var centreLogits = outputs.narrow(1, ShapeClasses + ColorClasses, 2);
             var onObject = shapes.ne(0);
-            var loss = Balanced(shapeLogits, shapes, onObject) + Balanced(colorLogits, colors, onObject) + Balanced(centreLogits, centres, centres.ne(0));
+            var loss = BalancedCrossEntropy.Loss(shapeLogits, shapes, onObject) + BalancedCrossEntropy.Loss(colorLogits, colors, onObject)
+                       + BalancedCrossEntropy.Loss(centreLogits, centres, centres.ne(0));
             if (config.PositionTargets)
             {
                 var (rows, cols) = GridLabels(grid, samples.Count);

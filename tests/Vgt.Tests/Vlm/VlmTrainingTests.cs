@@ -104,7 +104,7 @@ public class VlmTrainingTests
             new SceneObject("circle", "red", new Rgb(215, 38, 38), X0: 2, Y0: 2, Side: 12),       // box [2,14)²: centre (8, 8)
             new SceneObject("square", "blue", new Rgb(35, 75, 215), X0: 40, Y0: 20, Side: 20),   // box [40,60)×[20,40): centre (50, 30)
         ]);
-        var (shape, color, centre) = VisionWarmup.DenseLabels(scene, grid: 8, canvas: 64);
+        var (shape, color, centre) = ShapesDenseLabels.Of(scene, grid: 8, canvas: 64);
         // circle: cell (0,0) is covered 6×6 = 36 ≥ 16 px²; cells (0,1), (1,0), (1,1) too (6×6 each); centre (8,8) → cell (1,1)
         Assert.Equal(1 + 0, shape[0]);
         Assert.Equal(1 + 0, color[0]);
