@@ -59,7 +59,7 @@ public sealed class LayoutProbe : nn.Module
     int Bins => Config.Bins;
 
     /// <summary>Class counts of the group head's three parts: colour, shape, count (1..4).</summary>
-    static readonly int[] GroupClasses = [ShapesVocabulary.Colors.Count, ShapesVocabulary.Shapes.Count, 4];
+    static readonly long[] GroupClasses = [ShapesVocabulary.Colors.Count, ShapesVocabulary.Shapes.Count, 4];
 
     public LayoutProbe(VlmLayoutProbeConfig config, int hidden, Generator? generator) : base("layout_probe")
     {
@@ -67,7 +67,7 @@ public sealed class LayoutProbe : nn.Module
         place = Models.InternVit.TorchDefaultInit.Linear(hidden, 2 * config.Bins, bias: true, null, generator);   // init: PyTorch default
         relations = Models.InternVit.TorchDefaultInit.Linear(hidden, ShapesVocabulary.Relations.Count, bias: true, null, generator);
         if (config.GroupLayer is not null)   // created last: without it the other heads start as before
-            groups = Models.InternVit.TorchDefaultInit.Linear(hidden, GroupClasses.Sum(), bias: true, null, generator);
+            groups = Models.InternVit.TorchDefaultInit.Linear(hidden, (int)GroupClasses.Sum(), bias: true, null, generator);
         RegisterComponents();
     }
 
@@ -103,7 +103,7 @@ public sealed class LayoutProbe : nn.Module
         {
             if (groupHidden is null) throw new ArgumentNullException(nameof(groupHidden), "the group head needs the hidden state after group_layer layers");
             var logits = groups.forward(groupHidden.reshape(-1, groupHidden.shape[2]).index_select(0, targets.GroupIndex));   // [G, 16]
-            var parts = logits.split(GroupClasses.Select(c => (long)c).ToArray(), 1);                                          // [G, 8], [G, 4], [G, 4]
+            var parts = logits.split(GroupClasses, 1);                                          // [G, 8], [G, 4], [G, 4]
             var groupLoss = zeros_like(loss);
             var allRight = ones(targets.GroupIndex.shape[0], dtype: ScalarType.Bool);
             for (int k = 0; k < parts.Length; k++)

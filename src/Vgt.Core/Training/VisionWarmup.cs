@@ -42,9 +42,7 @@ public sealed record VlmVisionWarmupConfig(int Steps = 0, double Lr = 1e-3, int 
 public static class VisionWarmup
 {
     /// <summary>Outputs of the temporary head: shape (none + 4), colour (none + 8), centre flag (2).</summary>
-    public static int ShapeClasses => ShapesDenseLabels.ShapeClasses;
-    public static int ColorClasses => ShapesDenseLabels.ColorClasses;
-    public static int HeadOutputs => ShapeClasses + ColorClasses + 2;
+    public static int HeadOutputs => ShapesDenseLabels.ShapeClasses + ShapesDenseLabels.ColorClasses + 2;
 
     /// <summary>Head width with the optional row and column targets of a g × g grid.</summary>
     public static int HeadOutputsFor(int grid, bool positionTargets) => HeadOutputs + (positionTargets ? 2 * grid : 0);
@@ -93,9 +91,10 @@ public static class VisionWarmup
             optimizer.zero_grad();
             var features = model.ExtractFeature(pixels);                                                  // [B, g², D]
             var outputs = head.forward(features.reshape(-1, features.shape[2]));                          // [B·g², 16 (+ 2g)]
-            var shapeLogits = outputs.narrow(1, 0, ShapeClasses);
-            var colorLogits = outputs.narrow(1, ShapeClasses, ColorClasses);
-            var centreLogits = outputs.narrow(1, ShapeClasses + ColorClasses, 2);
+            int shapeClasses = ShapesDenseLabels.ShapeClasses, colorClasses = ShapesDenseLabels.ColorClasses;
+            var shapeLogits = outputs.narrow(1, 0, shapeClasses);
+            var colorLogits = outputs.narrow(1, shapeClasses, colorClasses);
+            var centreLogits = outputs.narrow(1, shapeClasses + colorClasses, 2);
             var onObject = shapes.ne(0);
             var loss = BalancedCrossEntropy.Loss(shapeLogits, shapes, onObject) + BalancedCrossEntropy.Loss(colorLogits, colors, onObject)
                        + BalancedCrossEntropy.Loss(centreLogits, centres, centres.ne(0));

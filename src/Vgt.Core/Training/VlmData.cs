@@ -164,17 +164,17 @@ public sealed class VlmBatchBuilder
     /// For each group of <paramref name="caption"/> (group count words at character offsets <paramref name="starts"/>),
     /// the answer-token index of the position that predicts its count word: the last token of the text before it (−1:
     /// the prompt's last token). The text is cut just before the space that precedes the word, where the pre-tokenizer
-    /// splits, so the cut text's ids are a prefix of the whole answer's.
+    /// splits, so the cut text's ids are a prefix of <paramref name="answer"/>, the ids of the answer text (already
+    /// encoded by the caller).
     /// </summary>
-    public int[] GroupCountPredictors(string caption, IReadOnlyList<int> starts)
+    public int[] GroupCountPredictors(string caption, IReadOnlyList<int> starts, ReadOnlySpan<int> answer)
     {
-        var answer = tokenizer.Encode(InternVlChatTemplate.AnswerText(caption));
         var at = new int[starts.Count];
         for (int g = 0; g < starts.Count; g++)
         {
             if (starts[g] == 0) { at[g] = -1; continue; }
             var ids = tokenizer.Encode(caption[..(starts[g] - 1)]);
-            if (ids.Length >= answer.Length || !ids.AsSpan().SequenceEqual(answer.AsSpan(0, ids.Length)))
+            if (ids.Length >= answer.Length || !ids.AsSpan().SequenceEqual(answer[..ids.Length]))
                 throw new InvalidOperationException($"the tokenizer does not split '{caption}' at character {starts[g] - 1}");
             at[g] = ids.Length - 1;
         }
@@ -273,7 +273,7 @@ public sealed class VlmBatchBuilder
                 {
                     var (caption, groups, starts) = ShapesText.CaptionLayout(examples[i].Sample.Scene);
                     if (caption != qa.Answer) throw new InvalidOperationException($"the caption '{qa.Answer}' is not the scene's ('{caption}')");
-                    var predictors = GroupCountPredictors(caption, starts);
+                    var predictors = GroupCountPredictors(caption, starts, full.AsSpan(prompt.Length));
                     for (int g = 0; g < groups.Count; g++)
                         probe.AddGroup(groups[g], token0 + prompt.Length + predictors[g], row: i);
                 }
