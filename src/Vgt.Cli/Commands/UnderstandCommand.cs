@@ -15,10 +15,10 @@ public static class UnderstandCommand
     public static Command BuildCaption()
     {
         var image = new Argument<string>("image") { Description = "Image file (PNG, JPEG, WebP, GIF, BMP); resized to the model's image size." };
-        var (model, maxTokens, temperature, topP, seed, threads) = CommonOptions();
-        var cmd = new Command("caption", "Describe an image (the question \"describe the image.\").") { image, model, maxTokens, temperature, topP, seed, threads };
-        cmd.SetAction(parse => Run(parse, model, maxTokens, temperature, topP, seed, threads,
-            (p, o) => p.Caption(parse.GetValue(image)!, o)));
+        var common = new CommonOptions();
+        var cmd = new Command("caption", "Describe an image (the question \"describe the image.\").") { image };
+        common.AddTo(cmd);
+        cmd.SetAction(parse => Run(parse, common, (p, o) => p.Caption(parse.GetValue(image)!, o)));
         return cmd;
     }
 
@@ -26,34 +26,47 @@ public static class UnderstandCommand
     {
         var image = new Argument<string>("image") { Description = "Image file (PNG, JPEG, WebP, GIF, BMP); resized to the model's image size." };
         var question = new Argument<string>("question") { Description = "The question, e.g. \"how many circles are there?\"" };
-        var (model, maxTokens, temperature, topP, seed, threads) = CommonOptions();
-        var cmd = new Command("ask", "Answer a question about an image.") { image, question, model, maxTokens, temperature, topP, seed, threads };
-        cmd.SetAction(parse => Run(parse, model, maxTokens, temperature, topP, seed, threads,
-            (p, o) => p.Ask(parse.GetValue(image)!, parse.GetValue(question)!, o)));
+        var common = new CommonOptions();
+        var cmd = new Command("ask", "Answer a question about an image.") { image, question };
+        common.AddTo(cmd);
+        cmd.SetAction(parse => Run(parse, common, (p, o) => p.Ask(parse.GetValue(image)!, parse.GetValue(question)!, o)));
         return cmd;
     }
 
-    static (Option<string>, Option<int>, Option<double>, Option<double>, Option<long>, Option<int>) CommonOptions() => (
-        new Option<string>("--model") { Description = "Model name under models/ or an InternVL directory (config.json, safetensors, tokenizer files).", DefaultValueFactory = _ => DefaultModel },
-        new Option<int>("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 64 },
-        new Option<double>("--temperature") { Description = "0 = greedy; otherwise sample at this temperature.", DefaultValueFactory = _ => 0.0 },
-        new Option<double>("--top-p") { Description = "Nucleus sampling mass (with --temperature > 0).", DefaultValueFactory = _ => 1.0 },
-        new Option<long>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 },
-        new Option<int>("--threads") { Description = "Torch threads (0 = torch's default).", DefaultValueFactory = _ => 2 });
-
-    static int Run(ParseResult parse, Option<string> model, Option<int> maxTokens, Option<double> temperature, Option<double> topP,
-        Option<long> seed, Option<int> threads, Func<UnderstandingPipeline, GenerationOptions, ChatResponse> ask)
+    /// <summary>The options `caption` and `ask` share: the model, how to decode, and the thread count.</summary>
+    sealed class CommonOptions
     {
-        TorchRuntime.Initialise(parse.GetValue(threads));
-        var options = new GenerationOptions
+        public Option<string> Model { get; } = new("--model") { Description = "Model name under models/ or an InternVL directory (config.json, safetensors, tokenizer files).", DefaultValueFactory = _ => DefaultModel };
+        public Option<int> MaxTokens { get; } = new("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 64 };
+        public Option<double> Temperature { get; } = new("--temperature") { Description = "0 = greedy; otherwise sample at this temperature.", DefaultValueFactory = _ => 0.0 };
+        public Option<double> TopP { get; } = new("--top-p") { Description = "Nucleus sampling mass (with --temperature > 0).", DefaultValueFactory = _ => 1.0 };
+        public Option<long> Seed { get; } = new("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
+        public Option<int> Beams { get; } = new("--beams") { Description = "Beam search width (1 = no beam search; needs temperature 0).", DefaultValueFactory = _ => 1 };
+        public Option<double> LengthPenalty { get; } = new("--length-penalty") { Description = "Beam search: a finished answer scores sum(log p) / length^this.", DefaultValueFactory = _ => 1.0 };
+        public Option<int> Threads { get; } = new("--threads") { Description = "Torch threads (0 = torch's default).", DefaultValueFactory = _ => 2 };
+
+        public void AddTo(Command cmd)
         {
-            MaxNewTokens = parse.GetValue(maxTokens),
-            Temperature = parse.GetValue(temperature),
-            TopP = parse.GetValue(topP),
-            Seed = parse.GetValue(seed),
+            foreach (Option o in new Option[] { Model, MaxTokens, Temperature, TopP, Seed, Beams, LengthPenalty, Threads }) cmd.Options.Add(o);
+        }
+
+        public GenerationOptions Generation(ParseResult parse) => new()
+        {
+            MaxNewTokens = parse.GetValue(MaxTokens),
+            Temperature = parse.GetValue(Temperature),
+            TopP = parse.GetValue(TopP),
+            Seed = parse.GetValue(Seed),
+            NumBeams = parse.GetValue(Beams),
+            LengthPenalty = parse.GetValue(LengthPenalty),
         };
+    }
+
+    static int Run(ParseResult parse, CommonOptions common, Func<UnderstandingPipeline, GenerationOptions, ChatResponse> ask)
+    {
+        TorchRuntime.Initialise(parse.GetValue(common.Threads));
+        var options = common.Generation(parse);
         options.Validate();
-        using var pipeline = new UnderstandingPipeline(LoadModel(parse.GetValue(model)!));
+        using var pipeline = new UnderstandingPipeline(LoadModel(parse.GetValue(common.Model)!));
         var answer = ask(pipeline, options);
         Console.WriteLine(answer.Text.Trim());
         if (answer.Stop == GenerationStop.Length)

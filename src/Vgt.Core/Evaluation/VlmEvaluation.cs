@@ -11,7 +11,8 @@ namespace Vgt.Evaluation;
 /// The fixed held-out set of `vgt eval vlm`: test-split scenes (scene seeds from <see cref="FirstSceneSeed"/> upwards,
 /// uniform categories, 64 px), the first <see cref="Questions"/> of them with one question each (drawn uniformly from
 /// the scene's non-caption questions with <c>VgtSeed(Seed).DotNetRandom("vlm-eval/question/{scene}")</c>), the next
-/// <see cref="Captions"/> with the caption task. Greedy decoding; exact match after trimming.
+/// <see cref="Captions"/> with the caption task. Greedy decoding, or beam search with <see cref="NumBeams"/> &gt; 1;
+/// exact match after trimming.
 /// </summary>
 public sealed record VlmEvalOptions(
     int Questions = 1000,
@@ -19,14 +20,20 @@ public sealed record VlmEvalOptions(
     long Seed = 20251201,
     long FirstSceneSeed = 0,
     int BatchSize = 50,
-    int MaxNewTokens = 48)
+    int MaxNewTokens = 48,
+    int NumBeams = 1,
+    double LengthPenalty = 1.0)
 {
+    /// <summary>How answers are decoded: greedy, or beam search of <see cref="NumBeams"/>.</summary>
+    public GenerationOptions Generation => new() { MaxNewTokens = MaxNewTokens, NumBeams = NumBeams, LengthPenalty = LengthPenalty };
+
     public void Validate()
     {
         if (Questions < 0 || Captions < 0 || Questions + Captions == 0) throw new ArgumentException("the evaluation needs at least one question or caption (counts >= 0)");
         if (FirstSceneSeed < 0) throw new ArgumentException($"the first scene seed must be >= 0, got {FirstSceneSeed}");
         if (BatchSize < 1) throw new ArgumentException($"the batch size must be >= 1, got {BatchSize}");
         if (MaxNewTokens < 1) throw new ArgumentException($"max new tokens must be >= 1, got {MaxNewTokens}");
+        Generation.Validate();
     }
 }
 
@@ -93,7 +100,7 @@ public static class VlmEvaluation
     /// <summary>Exact match after trimming surrounding white space.</summary>
     public static bool Matches(string got, string expected) => string.Equals(got.Trim(), expected.Trim(), StringComparison.Ordinal);
 
-    /// <summary>Renders every scene, answers greedily in batches and scores.</summary>
+    /// <summary>Renders every scene, answers in batches (greedy or beam search) and scores.</summary>
     public static VlmEvalReport Run(InternVlChatModel model, VlmEvalOptions options, IProgressFactory? progress = null)
     {
         var items = BuildSet(options);
@@ -102,7 +109,7 @@ public static class VlmEvaluation
         var dataset = new ShapesDataset(new ShapesDatasetOptions(ShapesSplit.Test));
         var correct = new bool[items.Count];
         var got = new string[items.Count];
-        var generation = GenerationOptions.Greedy(options.MaxNewTokens);
+        var generation = options.Generation;
         using (var bar = progress.Start("eval vlm", items.Count))
         {
             for (int start = 0; start < items.Count; start += options.BatchSize)

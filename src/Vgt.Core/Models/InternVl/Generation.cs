@@ -24,6 +24,18 @@ public sealed record GenerationOptions
     /// <summary>False recomputes the whole sequence every step instead of using the KV cache (for checks).</summary>
     public bool UseKvCache { get; init; } = true;
 
+    /// <summary>
+    /// Beam search width: 1 decodes one sequence (greedy or sampled); above 1 keeps that many hypotheses per prompt and
+    /// returns the one with the best length-normalised log-probability (greedy only, temperature 0).
+    /// </summary>
+    public int NumBeams { get; init; } = 1;
+
+    /// <summary>
+    /// Beam search: a finished hypothesis scores sum(log p) / length^LengthPenalty (length counts the stop token).
+    /// 0 ranks by total log-probability (favours short answers), 1 by the mean per token (Hugging Face's default).
+    /// </summary>
+    public double LengthPenalty { get; init; } = 1.0;
+
     public static GenerationOptions Greedy(int maxNewTokens = 64) => new() { MaxNewTokens = maxNewTokens };
 
     public void Validate()
@@ -31,6 +43,9 @@ public sealed record GenerationOptions
         if (MaxNewTokens < 1) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "max new tokens must be at least 1");
         if (!double.IsFinite(Temperature) || Temperature < 0) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "temperature must be a finite number >= 0 (0 = greedy)");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "top-p must be in (0, 1]");
+        if (NumBeams < 1 || NumBeams > 64) throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "the number of beams must be in [1, 64] (1 = no beam search)");
+        if (NumBeams > 1 && Temperature > 0) throw new ArgumentException($"beam search (beams {NumBeams}) is deterministic; use temperature 0, or 1 beam to sample");
+        if (!double.IsFinite(LengthPenalty)) throw new ArgumentOutOfRangeException(nameof(LengthPenalty), LengthPenalty, "the length penalty must be a finite number");
     }
 }
 
@@ -44,8 +59,11 @@ public enum GenerationStop
     Length,
 }
 
-/// <summary>The generated ids of one prompt (without the stop token) and why generation ended.</summary>
-public sealed record GeneratedIds(int[] Tokens, GenerationStop Stop);
+/// <summary>
+/// The generated ids of one prompt (without the stop token) and why generation ended. Beam search also gives the answer's
+/// total log-probability (stop token included when it stopped on one); null otherwise.
+/// </summary>
+public sealed record GeneratedIds(int[] Tokens, GenerationStop Stop, double? LogProb = null);
 
 /// <summary>Turns next-token logits into token choices.</summary>
 public static class TokenChooser

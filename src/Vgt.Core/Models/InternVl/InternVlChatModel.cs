@@ -23,7 +23,7 @@ public sealed record ChatResponse(string Text, int[] TokenIds, GenerationStop St
 /// positions and a key mask over cached + new keys), decoded greedily or by temperature/top-p sampling with the KV
 /// cache, and stop on <c>&lt;|im_end|&gt;</c>.
 /// </summary>
-public sealed class InternVlChatModel : IDisposable
+public sealed partial class InternVlChatModel : IDisposable
 {
     const string LmHeadName = "language_model.lm_head.weight";
 
@@ -232,12 +232,8 @@ public sealed class InternVlChatModel : IDisposable
         int b = prompts.Count;
         if (b == 0) return [];
         int ctx = ContextLength;
-        foreach (var p in prompts)
-        {
-            if (p.Length == 0) throw new ArgumentException("a prompt has no tokens");
-            if (p.Length >= ctx)
-                throw new ArgumentException($"The prompt is {p.Length} tokens; this model's context is {ctx} tokens (llm_config.max_position_embeddings), and at least one position must be left for the answer.");
-        }
+        CheckPrompts(prompts);
+        if (options.NumBeams > 1) return BeamSearchIds(prompts, pixels, options);
         var stops = new HashSet<int>(options.StopTokenIds ?? DefaultStopIds);
         int vocab = Math.Min(Tokenizer.VocabSize, Config.Llm.VocabSize);
         int pad = Tokenizer.PadId;
@@ -316,6 +312,16 @@ public sealed class InternVlChatModel : IDisposable
             lastLogits = logits.MoveToOuterDisposeScope();
         }
         return outputs.Select((o, r) => new GeneratedIds(o.ToArray(), finished[r]!.Value)).ToList();
+    }
+
+    void CheckPrompts(IReadOnlyList<int[]> prompts)
+    {
+        foreach (var p in prompts)
+        {
+            if (p.Length == 0) throw new ArgumentException("a prompt has no tokens");
+            if (p.Length >= ContextLength)
+                throw new ArgumentException($"The prompt is {p.Length} tokens; this model's context is {ContextLength} tokens (llm_config.max_position_embeddings), and at least one position must be left for the answer.");
+        }
     }
 
     /// <summary>Runs the whole sequence [B,T] (image tokens spliced in) and returns the last position's logits [B,V].</summary>

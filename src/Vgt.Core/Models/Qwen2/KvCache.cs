@@ -68,6 +68,30 @@ public sealed class KvCache : IDisposable
         return (keys[layer]!.narrow(2, 0, needed), values[layer]!.narrow(2, 0, needed));
     }
 
+    /// <summary>
+    /// Makes row i of the cache a copy of the current row <paramref name="rows"/>[i] in every layer; the batch size becomes
+    /// rows.Length. Beam search uses it to expand each prompt into its beams and to follow the beams that survive a step.
+    /// </summary>
+    public void SelectRows(IReadOnlyList<long> rows)
+    {
+        if (keys[0] is null) throw new InvalidOperationException("the cache is empty: there are no rows to select");
+        if (rows.Count == 0) throw new ArgumentException("at least one row must be selected");
+        long batch = keys[0]!.shape[0];
+        foreach (var r in rows)
+            if (r < 0 || r >= batch) throw new ArgumentOutOfRangeException(nameof(rows), r, $"row {r} is not in the cache's batch [0, {batch})");
+        using var index = tensor(rows.ToArray(), device: keys[0]!.device);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (keys[i] is null) continue;
+            var k = keys[i]!.index_select(0, index).DetachFromDisposeScope();
+            var v = values[i]!.index_select(0, index).DetachFromDisposeScope();
+            keys[i]!.Dispose();
+            values[i]!.Dispose();
+            keys[i] = k;
+            values[i] = v;
+        }
+    }
+
     /// <summary>New storage of <paramref name="capacity"/> positions holding the first <paramref name="used"/> of <paramref name="old"/> (disposed).</summary>
     private static Tensor Grow(Tensor? old, Tensor like, long capacity, long used)
     {
