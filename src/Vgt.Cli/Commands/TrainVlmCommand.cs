@@ -13,7 +13,7 @@ public static class TrainVlmCommand
         var config = new Option<string>("--config") { Description = "Training config (JSON), e.g. configs/shapes-vlm.json.", DefaultValueFactory = _ => "configs/shapes-vlm.json" };
         var output = new Option<string>("--out") { Description = "Run folder: tokenizer/, checkpoints/, metrics.jsonl, and model/ at the end.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue from the latest checkpoint in --out." };
-        var stopAfter = new Option<long?>("--stop-after") { Description = "End this invocation after this many steps in total (resume later); the schedule still spans optim.steps." };
+        var stopAfter = new Option<long?>("--stop-after") { Description = "End this invocation after this many chat steps in total (resume later); the schedule still spans optim.steps. The vision warm-up belongs to step 0: the first invocation runs it (even with 0) and saves it in the step-0 checkpoint, so a resumed run skips it." };
         var threads = new Option<int>("--threads") { Description = "Torch threads.", DefaultValueFactory = _ => 2 };
         var cmd = new Command("vlm", "Train an InternVL-family chat model on Shapes World captions and questions (resumable).")
             { config, output, resume, stopAfter, threads };
