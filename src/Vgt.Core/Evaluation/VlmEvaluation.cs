@@ -25,6 +25,7 @@ public sealed record VlmEvalOptions(
     double LengthPenalty = 1.0)
 {
     /// <summary>How answers are decoded: greedy, or beam search of <see cref="NumBeams"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public GenerationOptions Generation => new() { MaxNewTokens = MaxNewTokens, NumBeams = NumBeams, LengthPenalty = LengthPenalty };
 
     public void Validate()

@@ -26,7 +26,8 @@ public sealed record GenerationOptions
 
     /// <summary>
     /// Beam search width: 1 decodes one sequence (greedy or sampled); above 1 keeps that many hypotheses per prompt and
-    /// returns the one with the best length-normalised log-probability (greedy only, temperature 0).
+    /// returns the one with the best length-normalised log-probability (greedy only, temperature 0). Beam search always
+    /// decodes with the KV cache (<see cref="UseKvCache"/> applies to single-sequence decoding).
     /// </summary>
     public int NumBeams { get; init; } = 1;
 
