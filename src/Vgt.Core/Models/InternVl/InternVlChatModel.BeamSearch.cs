@@ -24,39 +24,29 @@ public sealed partial class InternVlChatModel
         var stops = new HashSet<int>(options.StopTokenIds ?? DefaultStopIds);
         int vocab = Math.Min(Tokenizer.VocabSize, Config.Llm.VocabSize);
         int pad = Tokenizer.PadId;
-        int width = prompts.Max(p => p.Length);
         var device = ParameterDevice;
         double Normalised(double logProb, int length) => logProb / Math.Pow(length, options.LengthPenalty);
 
         // Prefill one row per prompt, left-padded as in greedy decoding.
-        var ids = new List<long>[b];
-        var keyMask = new List<bool>[b];
-        var maxNew = new int[b];
-        for (int p = 0; p < b; p++)
-        {
-            int offset = width - prompts[p].Length;
-            ids[p] = [.. Enumerable.Repeat((long)pad, offset), .. prompts[p].Select(t => (long)t)];
-            keyMask[p] = [.. Enumerable.Repeat(false, offset), .. Enumerable.Repeat(true, prompts[p].Length)];
-            maxNew[p] = Math.Min(options.MaxNewTokens, ContextLength - prompts[p].Length);
-        }
-        Tensor Positions(IEnumerable<IList<bool>> masks) =>
-            tensor(masks.SelectMany(m => { long c = -1; return m.Select(on => on ? ++c : 0L); }).ToArray(), device: device).view(b, -1);
+        var (ids, keyMask) = LeftPad(prompts, pad);
+        var maxNew = prompts.Select(p => Math.Min(options.MaxNewTokens, ContextLength - p.Length)).ToArray();
 
         using var cache = Model.LanguageModel.Model.NewCache();
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
         var imageTokens = pixels is null ? null : Model.ExtractFeature(pixels.to(device));   // [N, N', D]
-        Tensor logits;                                                                        // [rows, V] after the prefill
+        Tensor logits, rowMask;                                                               // [rows, V], [rows, T] after the prefill
         {
             using var step = NewDisposeScope();
-            var first = FullForward(ids, keyMask, imageTokens, cache, device, Positions);      // [B,V]
+            var first = FullForward(ids, keyMask, imageTokens, cache, device);                 // [B,V]
             var expand = Enumerable.Range(0, rows).Select(r => (long)(r / k)).ToArray();
             cache.SelectRows(expand);
-            logits = first.index_select(0, tensor(expand, device: device)).MoveToOuterDisposeScope();
+            var expandT = tensor(expand, device: device);
+            logits = first.index_select(0, expandT).MoveToOuterDisposeScope();
+            rowMask = tensor(keyMask.SelectMany(m => m).ToArray(), device: device).view(b, -1).index_select(0, expandT).MoveToOuterDisposeScope();
         }
 
         // Row p·k + j holds beam j of prompt p. At the start only beam 0 is alive, so the first step picks k distinct tokens.
-        var rowMask = Enumerable.Range(0, rows).Select(r => new List<bool>(keyMask[r / k])).ToArray();
         var rowNextPos = Enumerable.Range(0, rows).Select(r => (long)prompts[r / k].Length).ToArray();
         var running = Enumerable.Range(0, b).Select(p => new List<Beam> { new([], 0.0, p * k) }).ToArray();
         var finished = Enumerable.Range(0, b).Select(_ => new List<FinishedBeam>()).ToArray();
@@ -119,22 +109,20 @@ public sealed partial class InternVlChatModel
             }
             if (done.All(d => d)) break;
 
-            // Follow the surviving beams: reorder the cache and the per-row masks/positions, then run one position.
+            // Follow the surviving beams: reorder the cache, the key mask and the positions, then run one position.
             cache.SelectRows(select);
-            var masks = select.Select(s => new List<bool>(rowMask[s])).ToArray();
             var positions = select.Select(s => rowNextPos[s]).ToArray();
             var newPos = new long[rows];
             for (int r = 0; r < rows; r++)
             {
-                masks[r].Add(alive[r]);
                 newPos[r] = alive[r] ? positions[r] : Math.Max(0, positions[r] - 1);
                 rowNextPos[r] = alive[r] ? positions[r] + 1 : positions[r];
             }
-            for (int r = 0; r < rows; r++) rowMask[r] = masks[r];
-            var embeds = Model.LanguageModel.Model.Embed(tensor(next, device: device).view(rows, 1));              // [rows,1,D]
-            var mask = tensor(rowMask.SelectMany(m => m).ToArray(), device: device).view(rows, -1);               // [rows,past+1]
-            var hidden = Model.LanguageModel.Model.Forward(embeds, tensor(newPos, device: device).view(rows, 1), mask, cache);
-            var stepLogits = Model.LanguageModel.Logits(hidden.select(1, 0)).MoveToOuterDisposeScope();          // [rows,V]
+            var mask = cat([rowMask.index_select(0, tensor(select, device: device)),
+                            tensor(alive, device: device).unsqueeze(1)], 1).MoveToOuterDisposeScope();          // [rows, past+1]
+            rowMask.Dispose();
+            rowMask = mask;
+            var stepLogits = CachedStep(next, newPos, rowMask, cache, device).MoveToOuterDisposeScope();          // [rows,V]
             logits.Dispose();
             logits = stepLogits;
         }

@@ -237,22 +237,11 @@ public sealed partial class InternVlChatModel : IDisposable
         var stops = new HashSet<int>(options.StopTokenIds ?? DefaultStopIds);
         int vocab = Math.Min(Tokenizer.VocabSize, Config.Llm.VocabSize);
         int pad = Tokenizer.PadId;
-        int width = prompts.Max(p => p.Length);
         var device = ParameterDevice;
 
-        // Left padding: row r's tokens occupy the last len_r columns.
-        var ids = new List<long>[b];
-        var keyMask = new List<bool>[b];
-        var nextPos = new long[b];
-        var maxNew = new int[b];
-        for (int r = 0; r < b; r++)
-        {
-            int offset = width - prompts[r].Length;
-            ids[r] = [.. Enumerable.Repeat((long)pad, offset), .. prompts[r].Select(t => (long)t)];
-            keyMask[r] = [.. Enumerable.Repeat(false, offset), .. Enumerable.Repeat(true, prompts[r].Length)];
-            nextPos[r] = prompts[r].Length;
-            maxNew[r] = Math.Min(options.MaxNewTokens, ctx - prompts[r].Length);
-        }
+        var (ids, keyMask) = LeftPad(prompts, pad);
+        var nextPos = prompts.Select(p => (long)p.Length).ToArray();
+        var maxNew = prompts.Select(p => Math.Min(options.MaxNewTokens, ctx - p.Length)).ToArray();
 
         var outputs = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
         var finished = new GenerationStop?[b];
@@ -262,14 +251,10 @@ public sealed partial class InternVlChatModel : IDisposable
         using var outer = NewDisposeScope();
         var imageTokens = pixels is null ? null : Model.ExtractFeature(pixels.to(device));   // [N, N', D]
 
-        // Prefill (or, without the cache, every step): the whole sequence so far.
-        Tensor Positions(IEnumerable<IList<bool>> masks) =>
-            tensor(masks.SelectMany(m => { long c = -1; return m.Select(on => on ? ++c : 0L); }).ToArray(), device: device).view(b, -1);
-
         Tensor lastLogits;
         {
             using var step = NewDisposeScope();
-            lastLogits = FullForward(ids, keyMask, imageTokens, cache, device, Positions).MoveToOuterDisposeScope();
+            lastLogits = FullForward(ids, keyMask, imageTokens, cache, device).MoveToOuterDisposeScope();
         }
         for (int t = 0; ; t++)
         {
@@ -299,14 +284,11 @@ public sealed partial class InternVlChatModel : IDisposable
             Tensor logits;
             if (cache is not null)
             {
-                var embeds = Model.LanguageModel.Model.Embed(tensor(newIds, device: device).view(b, 1));      // [B,1,D]
-                var mask = tensor(keyMask.SelectMany(m => m).ToArray(), device: device).view(b, -1);        // [B,past+1]
-                var hidden = Model.LanguageModel.Model.Forward(embeds, tensor(newPos, device: device).view(b, 1), mask, cache);
-                logits = Model.LanguageModel.Logits(hidden.select(1, 0));                                  // [B,V]
+                logits = CachedStep(newIds, newPos, tensor(keyMask.SelectMany(m => m).ToArray(), device: device).view(b, -1), cache, device);
             }
             else
             {
-                logits = FullForward(ids, keyMask, imageTokens, null, device, Positions);
+                logits = FullForward(ids, keyMask, imageTokens, null, device);
             }
             lastLogits.Dispose();
             lastLogits = logits.MoveToOuterDisposeScope();
@@ -324,16 +306,44 @@ public sealed partial class InternVlChatModel : IDisposable
         }
     }
 
+    /// <summary>Left-pads the prompts to the longest: row r's tokens occupy its last len_r columns; the key mask marks them.</summary>
+    static (List<long>[] Ids, List<bool>[] KeyMask) LeftPad(IReadOnlyList<int[]> prompts, int pad)
+    {
+        int width = prompts.Max(p => p.Length);
+        var ids = new List<long>[prompts.Count];
+        var keyMask = new List<bool>[prompts.Count];
+        for (int r = 0; r < prompts.Count; r++)
+        {
+            int offset = width - prompts[r].Length;
+            ids[r] = [.. Enumerable.Repeat((long)pad, offset), .. prompts[r].Select(t => (long)t)];
+            keyMask[r] = [.. Enumerable.Repeat(false, offset), .. Enumerable.Repeat(true, prompts[r].Length)];
+        }
+        return (ids, keyMask);
+    }
+
     /// <summary>Runs the whole sequence [B,T] (image tokens spliced in) and returns the last position's logits [B,V].</summary>
-    Tensor FullForward(List<long>[] ids, List<bool>[] keyMask, Tensor? imageTokens, Qwen2.KvCache? cache, Device device,
-        Func<IEnumerable<IList<bool>>, Tensor> positions)
+    Tensor FullForward(List<long>[] ids, List<bool>[] keyMask, Tensor? imageTokens, Qwen2.KvCache? cache, Device device)
     {
         int b = ids.Length;
         var idT = tensor(ids.SelectMany(r => r).ToArray(), device: device).view(b, -1);                  // [B,T]
         var maskT = tensor(keyMask.SelectMany(m => m).ToArray(), device: device).view(b, -1);             // [B,T]
+        // positions count from each row's first real token (padding gets 0, never attended to)
+        var positions = tensor(keyMask.SelectMany(m => { long c = -1; return m.Select(on => on ? ++c : 0L); }).ToArray(), device: device).view(b, -1);
         var embeds = imageTokens is null ? Model.LanguageModel.Model.Embed(idT) : Model.EmbedWithImages(idT, imageTokens, ImageContextId);
-        var hidden = Model.LanguageModel.Model.Forward(embeds, positions(keyMask), maskT, cache);        // [B,T,D]
+        var hidden = Model.LanguageModel.Model.Forward(embeds, positions, maskT, cache);                 // [B,T,D]
         return Model.LanguageModel.Logits(hidden.select(1, hidden.shape[1] - 1));                        // [B,V], last position only
+    }
+
+    /// <summary>
+    /// One cached decoding step: the next token of each row [B] at its position [B], attending to the cached keys plus
+    /// itself under <paramref name="keyMask"/> [B, past+1]; returns the logits [B,V].
+    /// </summary>
+    Tensor CachedStep(long[] tokens, long[] positions, Tensor keyMask, Qwen2.KvCache cache, Device device)
+    {
+        int b = tokens.Length;
+        var embeds = Model.LanguageModel.Model.Embed(tensor(tokens, device: device).view(b, 1));         // [B,1,D]
+        var hidden = Model.LanguageModel.Model.Forward(embeds, tensor(positions, device: device).view(b, 1), keyMask, cache);
+        return Model.LanguageModel.Logits(hidden.select(1, 0));                                          // [B,V]
     }
 
     public void Dispose() => Model.Dispose();
