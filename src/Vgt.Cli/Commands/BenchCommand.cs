@@ -38,7 +38,7 @@ public static class BenchCommand
                 throw new ArgumentException("pass exactly one of --model DIR (a generator) and --ground-truth (Shapes World's renderer)");
             var overrides = sampling.Read(parse);
             if (gt && overrides.Any)
-                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order, --group-schedule, --temperature, --guidance-interval and --threads apply to --model only");
+                throw new ArgumentException("--parallel, --cfg, --steps, --cfg-schedule, --sampler, --order, --group-schedule, --temperature, --guidance-interval, --code-cfg and --threads apply to --model only");
             using var vgt = modelName is null ? null : LoadGenerator(modelName, overrides);
             IImageGenerator generator = vgt is null ? new ShapesGroundTruthGenerator() : vgt;
             string dir = parse.GetValue(outDir)!;

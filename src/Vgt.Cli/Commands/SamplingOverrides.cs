@@ -11,11 +11,11 @@ namespace Vgt.Cli.Commands;
 /// </summary>
 public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule = null, int? Steps = null, int? Parallel = null,
     string? Order = null, string? Sampler = null, double? Temperature = null, string? GuidanceInterval = null, int? Threads = null,
-    string? GroupSchedule = null)
+    string? GroupSchedule = null, double? CodeCfg = null)
 {
     public bool Any => Cfg is not null || CfgSchedule is not null || Steps is not null || Parallel is not null || Order is not null
                        || Sampler is not null || Temperature is not null || GuidanceInterval is not null || Threads is not null
-                       || GroupSchedule is not null;
+                       || GroupSchedule is not null || CodeCfg is not null;
 
     /// <summary>Checks that need no model; throws <see cref="ArgumentException"/> naming the option.</summary>
     public void Check()
@@ -23,6 +23,8 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
         if (Cfg is { } c && !double.IsFinite(c))
             throw new ArgumentException($"--cfg must be a finite number (1 = no guidance; typical 1–10), got {c.ToString(CultureInfo.InvariantCulture)}");
         if (CfgSchedule is { } cs) _ = Sampling.CfgSchedule.Create(cs, 1.0);
+        if (CodeCfg is { } cc && !double.IsFinite(cc))
+            throw new ArgumentException($"--code-cfg must be a finite number, got {cc.ToString(CultureInfo.InvariantCulture)}");
         _ = ParseOrder(Order);
         _ = ParseGroupSchedule(GroupSchedule);
         _ = ParseSampler(Sampler);
@@ -51,7 +53,7 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
             ParallelK = Parallel ?? Math.Min(request.ParallelK, tokens), Order = ParseOrder(Order) ?? request.Order,
             GroupSchedule = ParseGroupSchedule(GroupSchedule) ?? request.GroupSchedule,
             Sampler = ParseSampler(Sampler) ?? request.Sampler, Temperature = Temperature ?? request.Temperature,
-            GuidanceInterval = ParseInterval(GuidanceInterval) ?? request.GuidanceInterval,
+            GuidanceInterval = ParseInterval(GuidanceInterval) ?? request.GuidanceInterval, CodeCfg = CodeCfg ?? request.CodeCfg,
         };
         if (r.ParallelK < 1 || r.ParallelK > tokens)
             throw new ArgumentException($"--parallel {r.ParallelK} is out of range: K must be in [1, {tokens}] (the tokens of {imageNote})");
@@ -102,14 +104,15 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
         readonly Option<double?> temperature = new("--temperature") { Description = $"Head sampling temperature τ > 0: noise drawn as τ·N(0, I); 1 = the reference sampler, below 1 sharper ({scope}default: the model's)" };
         readonly Option<string?> interval = new("--guidance-interval") { Description = $"Flow times LOW,HIGH in [0, 1] (0 = noise, 1 = data) where CFG applies; elsewhere the conditional velocity alone ({scope}default: the model's; 0,1 = always, the reference)" };
         readonly Option<string?> groupSchedule = new("--group-schedule") { Description = $"With --parallel K > 1: uniform (the reference's equal groups) or cosine (MAR's: small groups first, same number of steps) ({scope}default: the model's)" };
+        readonly Option<double?> codeCfg = new("--code-cfg") { Description = $"Guidance scale on the token-code logits of models with token codes ({scope}default: the model's, else the flow's scale at each step)" };
         readonly Option<int?> threads = new("--threads") { Description = $"Torch threads ({scope}default: the model's setting, else torch's)" };
 
         public void AddTo(Command command)
         {
-            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, groupSchedule, sampler, temperature, interval, threads }) command.Options.Add(o);
+            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, groupSchedule, sampler, temperature, interval, codeCfg, threads }) command.Options.Add(o);
         }
 
         public SamplingOverrides Read(ParseResult p) => new(p.GetValue(cfg), p.GetValue(cfgSchedule), p.GetValue(steps), p.GetValue(parallel),
-            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads), p.GetValue(groupSchedule));
+            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads), p.GetValue(groupSchedule), p.GetValue(codeCfg));
     }
 }

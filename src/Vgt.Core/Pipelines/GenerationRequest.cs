@@ -45,6 +45,9 @@ public sealed record GenerationRequest
     /// <summary>Flow times t at which CFG applies (elsewhere the conditional velocity alone); Full = the reference.</summary>
     public GuidanceInterval GuidanceInterval { get; init; } = GuidanceInterval.Full;
 
+    /// <summary>CFG scale on the token-code logits (models with token_codes only); null = the flow's scale at each step.</summary>
+    public double? CodeCfg { get; init; }
+
     /// <summary>Final deterministic step of the SDE sampler.</summary>
     public double LastStepSize { get; init; } = 0.04;
 
@@ -100,6 +103,7 @@ public sealed record GenerationRequest
         var extras = new Dictionary<string, string>();
         if (Temperature != 1.0) extras["Temperature"] = Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (!GuidanceInterval.IsFull) extras["Guidance interval"] = GuidanceInterval.ToString();
+        if (CodeCfg is { } codeCfg) extras["Code CFG"] = codeCfg.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (GroupScheduleNote is { } groups) extras["Group schedule"] = groups;
         if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return extras;

@@ -22,6 +22,10 @@ public sealed record DecodingSettings
     public int ParallelK { get; init; } = 1;
     /// <summary>Tokens given in advance: a group made only of given positions is fed, not sampled.</summary>
     public KnownTokens? Known { get; init; }
+    /// <summary>CFG scale on the token-code logits (models with token_codes); null = the group's flow CFG scale.</summary>
+    public double? CodeCfg { get; init; }
+    /// <summary>Where the token-code draws come from (models with token_codes); null = the group's noise source.</summary>
+    public INoiseSource? CodeNoise { get; init; }
 }
 
 /// <summary>Latent tokens [N, L, C·p²] in raster order (channel-normed), and the time spent in the LLM and the head.</summary>
@@ -81,7 +85,10 @@ public static class QueryArDecodingLoop
                 llmClock.Stop();
                 headClock.Start();
                 double scale = s.Cfg.ScaleFor(s.Schedule.Progress(k));
-                var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noiseFor(k), layout); // [N·K, C·p²]
+                var noise = noiseFor(k);
+                if (model.Codes is { } codes)
+                    cond = CodedConditions(codes, cond, branches, s.CodeCfg ?? scale, s.CodeNoise ?? noise);                // [R·K, D]
+                var sample = s.Sampler.Sample(model.Head.Net, cond, scale, s.Steps, noise, layout); // [N·K, C·p²]
                 latents = QueryArModel.ChannelLayerNorm(sample).reshape(images, group.Length, c);
                 headClock.Stop();
             }
@@ -95,6 +102,26 @@ public static class QueryArDecodingLoop
         }
         fedBack?.Dispose();
         return new DecodingOutput(result.MoveToOuterDisposeScope(), llmClock.Elapsed, headClock.Elapsed);
+    }
+
+    /// <summary>
+    /// Samples one token code per position and adds its embedding to both branches' conditions. cond [m·M, D] (cond
+    /// block then uncond block when m = 2) → [m·M, D]. Logits are guided as l_u + cfg·(l_c − l_u); the code is drawn by
+    /// Gumbel-max from the group's noise stream (standard normals mapped through Φ), so one seed still fixes everything.
+    /// </summary>
+    private static Tensor CodedConditions(TokenCodebook codes, Tensor cond, int branches, double cfg, INoiseSource noise)
+    {
+        long m = cond.shape[0] / branches;
+        var logits = codes.Logits(cond);                                                      // [m·M, K]
+        if (branches == 2)
+        {
+            var halves = logits.chunk(2, 0);                                                  // cond, uncond
+            logits = halves[1] + cfg * (halves[0] - halves[1]);                               // [M, K]
+        }
+        var u = (noise.Next([m, codes.Codes]) / Math.Sqrt(2)).erf().add(1).mul(0.5).clamp(1e-7, 1 - 1e-7);   // Φ(z) ~ U(0, 1)
+        var picked = (logits - (-u.log()).log()).argmax(1);                                   // [M] Gumbel-max
+        var both = branches == 2 ? picked.repeat(2) : picked;                                 // same code for both branches
+        return codes.Condition(cond, both);
     }
 
     /// <summary>True when every position of the group is given; a group mixing given and free positions is a caller bug.</summary>

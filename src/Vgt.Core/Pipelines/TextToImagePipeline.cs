@@ -67,6 +67,8 @@ public sealed class TextToImagePipeline
             Guidance = guidance,
             ParallelK = request.ParallelK,
             Known = request.Known,
+            CodeCfg = request.CodeCfg,
+            CodeNoise = new GeneratorNoise(seed.TorchGenerator("codes")),   // its own stream: x₀ and the SDE draws stay as without codes
         };
         var initial = seed.TorchGenerator("noise");
         var steps = seed.TorchGenerator("sampling");
@@ -109,6 +111,7 @@ public sealed class TextToImagePipeline
         if (r.ParallelK < 1 || r.ParallelK > tokens)
             throw new ArgumentOutOfRangeException(nameof(r), r.ParallelK, $"parallel K must be in [1, L = {tokens}] (tokens of a {h}×{w} grid)");
         if (!double.IsFinite(r.Cfg)) throw new ArgumentOutOfRangeException(nameof(r), r.Cfg, "cfg must be a finite number");
+        if (r.CodeCfg is { } cc && !double.IsFinite(cc)) throw new ArgumentOutOfRangeException(nameof(r), r.CodeCfg, "code cfg must be a finite number");
         int minSteps = r.Sampler == SamplerKind.EulerMaruyama ? 2 : 1;
         if (r.Steps < minSteps) throw new ArgumentOutOfRangeException(nameof(r), r.Steps, $"steps must be >= {minSteps} for {r.Sampler}");
         SamplerTemperature.Check(r.Temperature);

@@ -26,6 +26,8 @@ public sealed record GeneratorDefaults : IValidatable
     public double Temperature { get; init; } = 1.0;
     /// <summary>Flow times that get CFG (default: all, the reference).</summary>
     public GuidanceInterval GuidanceInterval { get; init; } = GuidanceInterval.Full;
+    /// <summary>CFG scale on token-code logits (models with token_codes); null = the flow's scale.</summary>
+    public double? CodeCfg { get; init; }
     /// <summary>
     /// Torch threads for `vgt generate` (0 = torch's default). Small models issue many tiny ops, where extra threads
     /// mostly add synchronisation: 1 was 18× faster than 2 for the shapes-vgt shape on a busy 2-core machine.
@@ -36,6 +38,7 @@ public sealed record GeneratorDefaults : IValidatable
     {
         ConfigValidationException.Require(Threads >= 0, "defaults.threads", $"must be ≥ 0, got {Threads}");
         ConfigValidationException.Require(double.IsFinite(Cfg), "defaults.cfg", $"must be finite, got {Cfg}");
+        ConfigValidationException.Require(CodeCfg is null || double.IsFinite(CodeCfg.Value), "defaults.code_cfg", $"must be finite, got {CodeCfg}");
         _ = Sampling.CfgSchedule.Create(CfgSchedule, Cfg);
         ConfigValidationException.Require(Steps >= 2, "defaults.steps", $"must be ≥ 2, got {Steps}");
         ConfigValidationException.Require(Size >= 1, "defaults.size", $"must be ≥ 1, got {Size}");
@@ -182,7 +185,7 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
         {
             Prompts = prompts, Cfg = d.Cfg, CfgSchedule = d.CfgSchedule, Steps = d.Steps, Sampler = d.Sampler,
             Size = (d.Size, d.Size), ParallelK = d.Parallel, Order = d.Order, GroupSchedule = d.GroupSchedule, Temperature = d.Temperature,
-            GuidanceInterval = d.GuidanceInterval,
+            GuidanceInterval = d.GuidanceInterval, CodeCfg = d.CodeCfg,
         };
     }
 

@@ -39,6 +39,14 @@ public sealed class Ema : IDisposable
         }
     }
 
+    /// <summary>Sets the average of <paramref name="name"/> to its live value (a tensor fitted outside the optimiser, once).</summary>
+    public void Reset(string name)
+    {
+        using var _ = no_grad();
+        var (_, live, avg) = entries.Single(e => e.Name == name);
+        avg.copy_(live);
+    }
+
     /// <summary>The averaged tensors by name (shared storage: clone before mutating).</summary>
     public IReadOnlyDictionary<string, Tensor> StateDict() => entries.ToDictionary(e => e.Name, e => e.Average);
 

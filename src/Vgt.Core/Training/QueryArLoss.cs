@@ -47,9 +47,19 @@ public static class QueryArLoss
         var raster = atQueries.gather(1, perm.argsort(1).unsqueeze(-1).expand(b, l, d)); // un-shuffle
         var c = model.Conditions(raster).reshape(b * l, d);                            // [B·L, D]
         var target = x.reshape(b * l, cfg.TokenDim);                                   // [B·L, C·p²]
+        var headCond = c;
+        Tensor? codeLoss = null, codeAccuracy = null;
+        if (model.Codes is { } codes)                                                  // teacher-forced code, then the flow head given it
+        {
+            var k = codes.Assign(target);                                              // [B·L]
+            var logits = codes.Logits(c);                                              // [B·L, K]
+            codeLoss = nn.functional.cross_entropy(logits, k);
+            using (no_grad()) codeAccuracy = logits.argmax(1).eq(k).to(float32).mean();
+            headCond = codes.Condition(c, k);
+        }
         var repaTarget = RepaTarget(cfg, model, options, b * l);
         int m = options.HeadBatchMul;                                                  // MAR's diffusion_batch_mul
-        var (cm, targetM) = m == 1 ? (c, target) : (c.repeat(m, 1), target.repeat(m, 1)); // [m·B·L, ·]
+        var (cm, targetM) = m == 1 ? (headCond, target) : (headCond.repeat(m, 1), target.repeat(m, 1)); // [m·B·L, ·]
         if (m > 1 && repaTarget is not null) repaTarget = repaTarget.repeat(m, 1);
 
         var noise = options.FixedNoise?.to(float32) ?? randn(targetM.shape, dtype: float32, generator: generator);
@@ -59,7 +69,8 @@ public static class QueryArLoss
         if (repaTarget is not null && flow.RepaLoss is null)
             throw new InvalidOperationException("a REPA target was given but the head produced no REPA features (put the model in training mode)");
         var total = flow.RepaLoss is { } r ? flow.Loss + cfg.RepaLossWeight * r : flow.Loss;
-        return new QueryArLossResult(total, flow.Loss, flow.RepaLoss, perm, c, t);
+        if (codeLoss is not null) total = total + cfg.TokenCodeLossWeight * codeLoss;
+        return new QueryArLossResult(total, flow.Loss, flow.RepaLoss, perm, c, t, codeLoss, codeAccuracy);
     }
 
     internal static Tensor Permutation(QueryArLossOptions o, long b, int l, Generator generator)

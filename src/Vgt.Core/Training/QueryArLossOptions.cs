@@ -45,10 +45,13 @@ public sealed record QueryArLossOptions
 }
 
 /// <summary>Outputs of one loss evaluation.</summary>
-/// <param name="Loss">Total: flow loss + repa_loss_weight · REPA loss (the mmengine sum of all "loss" entries).</param>
+/// <param name="Loss">Total: flow loss + repa_loss_weight · REPA loss (the mmengine sum of all "loss" entries) + token_code_loss_weight · code loss.</param>
 /// <param name="FlowLoss">Flow-matching loss (loss_text2image).</param>
 /// <param name="RepaLoss">Unweighted −cos REPA loss, or null when off.</param>
 /// <param name="Permutation">[B, L] the order used (row b: position of sample b fed k-th).</param>
 /// <param name="Conditions">[B·L, D] head conditions in raster order.</param>
 /// <param name="T">[m·B·L] flow times (m = <see cref="QueryArLossOptions.HeadBatchMul"/>).</param>
-public sealed record QueryArLossResult(Tensor Loss, Tensor FlowLoss, Tensor? RepaLoss, Tensor Permutation, Tensor Conditions, Tensor T);
+/// <param name="CodeLoss">Cross-entropy of the token codes (token_codes &gt; 0; unweighted), else null.</param>
+/// <param name="CodeAccuracy">Fraction of tokens whose code is the arg-max of the logits, else null.</param>
+public sealed record QueryArLossResult(Tensor Loss, Tensor FlowLoss, Tensor? RepaLoss, Tensor Permutation, Tensor Conditions, Tensor T,
+    Tensor? CodeLoss = null, Tensor? CodeAccuracy = null);

@@ -71,6 +71,9 @@ public sealed class QueryArTrainer : IDisposable
     /// <summary>(loss, object-cell accuracy) of the last step's cell probe; null without the probe.</summary>
     public (double Loss, double Accuracy)? LastCellProbe { get; private set; }
 
+    /// <summary>(cross-entropy, accuracy) of the last step's token codes; null without codes.</summary>
+    public (double Loss, double Accuracy)? LastCodes { get; private set; }
+
     /// <summary>Steps completed (the next step to run).</summary>
     public long Step { get; private set; }
 
@@ -245,6 +248,22 @@ public sealed class QueryArTrainer : IDisposable
         ["first_scene_seed"] = config.Data.FirstSceneSeed.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>
+    /// Fits the token codes (k-means over every token of the latent pool, stream "codes") unless the model has them
+    /// already (a resumed run: they are in the checkpoint). Runs before the first step; the codes stay frozen.
+    /// </summary>
+    private void FitCodes()
+    {
+        if (Model.Codes is not { } codes || codes.IsFitted) return;
+        if (cache is null) throw new ConfigValidationException("model.token_codes", "needs data.latent_cache = true (the codes are fitted on the cached latents)");
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        var tokens = LatentPatchify.Patchify(cache, config.Model.LatentPatchSize).reshape(-1, config.Model.TokenDim);   // [N·L, C·p²]
+        codes.SetCentroids(TokenCodebook.KMeans(tokens, codes.Codes, iterations: 20, seed.TorchGenerator("codes")));
+        Ema.Reset("token_codes.centroids");                                           // the average starts from the fitted codes
+        log.WriteLine($"token codes: k-means K = {codes.Codes} over {tokens.shape[0]} tokens in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
     /// <summary>Renders and encodes scenes → latents [n, C, h, w].</summary>
     private Tensor EncodeScenes(IReadOnlyList<long> sceneSeeds)
     {
@@ -314,6 +333,7 @@ public sealed class QueryArTrainer : IDisposable
         probeOptimizer?.zero_grad();
         var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions);
         var total = result.Loss;
+        LastCodes = result.CodeLoss is { } cl ? (cl.item<float>(), result.CodeAccuracy!.item<float>()) : null;
         LastCellProbe = null;
         if (cellProbe is not null)
         {
@@ -337,7 +357,7 @@ public sealed class QueryArTrainer : IDisposable
         probeOptimizer?.step();
         Ema.Update(s);
         Step = s + 1;
-        return (result.Loss.item<float>(), norm, optimizer.ParamGroups.First().LearningRate);
+        return (result.FlowLoss.item<float>(), norm, optimizer.ParamGroups.First().LearningRate);
     }
 
     /// <summary>
@@ -359,7 +379,7 @@ public sealed class QueryArTrainer : IDisposable
         var mask = tensor(batch.Mask, [batch.Count, batch.Length]);
         Model.eval();
         double Loss(double rasterFraction) => QueryArLoss.Compute(Model, latents, ids, mask, seed.TorchGenerator("validation"),
-            lossOptions with { Permutation = PermutationMode.PerSample, RasterFraction = rasterFraction }).Loss.item<float>();
+            lossOptions with { Permutation = PermutationMode.PerSample, RasterFraction = rasterFraction }).FlowLoss.item<float>();
         var result = new QueryArValidation(RandomOrder: Loss(0), RasterOrder: Loss(1));
         Model.train();
         return result;
@@ -372,6 +392,7 @@ public sealed class QueryArTrainer : IDisposable
     public QueryArTrainSummary Train(MetricsLog? metrics = null, long? stopAt = null)
     {
         PrepareLatents();
+        FitCodes();
         long start = Step, total = config.Optim.Steps, end = Math.Min(total, stopAt ?? total);
         var clock = Stopwatch.StartNew();
         double lastLoss = double.NaN;
@@ -399,6 +420,11 @@ public sealed class QueryArTrainer : IDisposable
                 // understanding_*: means over the understanding steps since the previous row (absent when there were none)
                 var row = new Dictionary<string, object?> { ["step"] = Step, ["loss"] = loss, ["grad_norm"] = norm, ["lr"] = lr, ["sec_per_step"] = dt };
                 string extra = "";
+                if (LastCodes is { } co)
+                {
+                    (row["code_loss"], row["code_accuracy"]) = (co.Loss, co.Accuracy);
+                    extra += string.Format(CultureInfo.InvariantCulture, " codes {0:0.0000} acc {1:0.000}", co.Loss, co.Accuracy);
+                }
                 if (LastCellProbe is { } cp)
                 {
                     (row["cell_probe_loss"], row["cell_probe_accuracy"]) = (cp.Loss, cp.Accuracy);

@@ -37,6 +37,15 @@ public sealed record QueryArConfig : IValidatable
 
     public PromptTemplates Prompts { get; init; } = new();
 
+    /// <summary>
+    /// K of the optional discrete token codes in front of the flow head (<see cref="TokenCodebook"/>; not in the
+    /// reference). 0 = off, the reference model.
+    /// </summary>
+    public int TokenCodes { get; init; }
+
+    /// <summary>Weight of the code cross-entropy next to the flow loss (only with token_codes &gt; 0).</summary>
+    public double TokenCodeLossWeight { get; init; } = 1.0;
+
     /// <summary>Width of one latent token, C·p².</summary>
     [JsonIgnore] public int TokenDim => LatentChannels * LatentPatchSize * LatentPatchSize;
 
@@ -57,6 +66,9 @@ public sealed record QueryArConfig : IValidatable
             $"must be finite and >= 0, got {RepaLossWeight}");
         ConfigValidationException.Require(RepaLossWeight == 0 || Head.Repa is not null, "repa_loss_weight",
             "is > 0 but head.repa is not configured");
+        ConfigValidationException.Require(TokenCodes == 0 || TokenCodes >= 2, "token_codes", $"must be 0 (off) or >= 2, got {TokenCodes}");
+        ConfigValidationException.Require(TokenCodeLossWeight >= 0 && double.IsFinite(TokenCodeLossWeight), "token_code_loss_weight",
+            $"must be finite and >= 0, got {TokenCodeLossWeight}");
         ConfigValidationException.Require(MaxPromptTokens >= 1 && MaxPromptTokens < Llm.MaxPositionEmbeddings, "max_prompt_tokens",
             $"must be in [1, max_position_embeddings={Llm.MaxPositionEmbeddings}), got {MaxPromptTokens}");
     }

@@ -19,6 +19,7 @@ public sealed class QueryArModel : nn.Module
     private readonly Linear image_in_projector;            // Linear(C·p² → D), weight N(0, 0.02), bias 0
     private readonly Linear image_out_projector;           // Linear(D → D), weight N(0, 0.02), bias 0
     private readonly FlowMatchingHead image_head;          // SimpleMLPAdaLN, see FlowHead
+    private readonly TokenCodebook? token_codes;           // optional discrete stage (token_codes > 0), not in the reference
 
     public QueryArConfig Config { get; }
 
@@ -32,6 +33,7 @@ public sealed class QueryArModel : nn.Module
         image_in_projector = Qwen2Init.Linear(config.TokenDim, d, bias: true, std: 0.02, device: null, generator);  // §7.1 step 6
         image_out_projector = Qwen2Init.Linear(d, d, bias: true, std: 0.02, device: null, generator);               // §7.1 step 7
         image_head = new FlowMatchingHead(config.Head, generator);
+        if (config.TokenCodes > 0) token_codes = new TokenCodebook(config.TokenCodes, config.TokenDim, d, generator);
         RegisterComponents();
     }
 
@@ -41,6 +43,9 @@ public sealed class QueryArModel : nn.Module
     public AdaptiveMetaQuery MetaQuery => adaptive_metaquery;
 
     public FlowMatchingHead Head => image_head;
+
+    /// <summary>The discrete token codes, or null (token_codes = 0, the reference model).</summary>
+    public TokenCodebook? Codes => token_codes;
 
     public int Dim => Config.Llm.HiddenSize;
 
