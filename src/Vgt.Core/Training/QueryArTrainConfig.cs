@@ -23,6 +23,12 @@ public sealed record QueryArDataConfig : IValidatable
     /// <summary>Probability that a sample's text is the scene's long caption instead of its GenEval-style prompt.</summary>
     public double CaptionProbability { get; init; }
 
+    /// <summary>
+    /// Text put before a caption used as a prompt. "a photo of " turns it into GenEval's wording: a two-object caption
+    /// "a red circle and a blue square" becomes exactly a color_attr prompt. Empty = the bare caption.
+    /// </summary>
+    public string CaptionPrefix { get; init; } = "";
+
     /// <summary>Encode the pool once with the frozen AE and keep it in RUN/latents.safetensors (false: encode every batch).</summary>
     public bool LatentCache { get; init; } = true;
 

@@ -294,10 +294,11 @@ public sealed class QueryArTrainer : IDisposable
         return result;
     }
 
-    private string TextOf(ShapesScene scene, Random rng)
+    /// <summary>A sample's text: its GenEval-style prompt, or with probability data.caption_probability its caption after data.caption_prefix.</summary>
+    internal string TextOf(ShapesScene scene, Random rng)
     {
         bool caption = config.Data.CaptionProbability > 0 && rng.NextDouble() < config.Data.CaptionProbability;
-        return caption ? ShapesText.Caption(scene) : scene.Prompt.Text;
+        return caption ? config.Data.CaptionPrefix + ShapesText.Caption(scene) : scene.Prompt.Text;
     }
 
     /// <summary>

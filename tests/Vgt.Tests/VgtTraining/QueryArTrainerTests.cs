@@ -179,6 +179,20 @@ public sealed class QueryArTrainerTests : IDisposable
     }
 
     [Fact]
+    public void CaptionsBecomePromptsWithThePrefix()
+    {
+        var config = TinyVgt.Train(root) with { Data = TinyVgt.Train(root).Data with { CaptionProbability = 1, CaptionPrefix = "a photo of " } };
+        using var t = new QueryArTrainer(config, Path.Combine(root, "a"));
+        var scene = ShapesSceneSampler.ForSceneSeed(7);
+        Assert.Equal("a photo of " + ShapesText.Caption(scene), t.TextOf(scene, new Random(1)));
+        using var never = new QueryArTrainer(TinyVgt.Train(root), Path.Combine(root, "b"));   // caption_probability 0: the prompt
+        Assert.Equal(scene.Prompt.Text, never.TextOf(scene, new Random(1)));
+        // a two-object caption with the prefix is worded as a color_attr prompt
+        var two = Enumerable.Range(0, 200).Select(i => ShapesSceneSampler.ForSceneSeed(i)).First(s => s.Prompt.Tag == "two_object");
+        Assert.Matches("^a photo of an? [a-z]+ [a-z]+ and an? [a-z]+ [a-z]+$", t.TextOf(two, new Random(1)));
+    }
+
+    [Fact]
     public void ExportedGeneratorLoadsAndGeneratesWithTheEmaWeights()
     {
         var dir = TinyVgt.Generator(root);
