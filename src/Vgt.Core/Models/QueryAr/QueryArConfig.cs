@@ -7,7 +7,8 @@ namespace Vgt.Models.QueryAr;
 
 /// <summary>
 /// VGT-AR (QueryAR) model shape (reference §7.1, §12). JSON (snake_case): llm, latent_channels, latent_patch_size,
-/// metaquery_max_h, metaquery_max_w, head, repa_loss_weight, max_prompt_tokens, prompts.
+/// metaquery_max_h, metaquery_max_w, head, repa_loss_weight, max_prompt_tokens, prompts, token_codes, token_code_loss_weight
+/// (the last two are not in the reference; 0 codes = the reference model).
 /// </summary>
 public sealed record QueryArConfig : IValidatable
 {
