@@ -107,17 +107,13 @@ public static class QueryArDecodingLoop
     /// <summary>
     /// Samples one token code per position and adds its embedding to both branches' conditions. cond [m·M, D] (cond
     /// block then uncond block when m = 2) → [m·M, D]. Logits are guided as l_u + cfg·(l_c − l_u); the code is drawn by
-    /// Gumbel-max from the group's noise stream (standard normals mapped through Φ), so one seed still fixes everything.
+    /// Gumbel-max from <paramref name="noise"/> (standard normals mapped through Φ), so one seed still fixes everything.
     /// </summary>
     private static Tensor CodedConditions(TokenCodebook codes, Tensor cond, int branches, double cfg, INoiseSource noise)
     {
         long m = cond.shape[0] / branches;
         var logits = codes.Logits(cond);                                                      // [m·M, K]
-        if (branches == 2)
-        {
-            var halves = logits.chunk(2, 0);                                                  // cond, uncond
-            logits = halves[1] + cfg * (halves[0] - halves[1]);                               // [M, K]
-        }
+        if (branches == 2) logits = GuidedVelocity.Combine(logits, cfg);                     // [M, K]
         var u = (noise.Next([m, codes.Codes]) / Math.Sqrt(2)).erf().add(1).mul(0.5).clamp(1e-7, 1 - 1e-7);   // Φ(z) ~ U(0, 1)
         var picked = (logits - (-u.log()).log()).argmax(1);                                   // [M] Gumbel-max
         var both = branches == 2 ? picked.repeat(2) : picked;                                 // same code for both branches

@@ -68,7 +68,7 @@ public sealed class TextToImagePipeline
             ParallelK = request.ParallelK,
             Known = request.Known,
             CodeCfg = request.CodeCfg,
-            CodeNoise = new GeneratorNoise(seed.TorchGenerator("codes")),   // its own stream: x₀ and the SDE draws stay as without codes
+            CodeNoise = model.Codes is null ? null : new GeneratorNoise(seed.TorchGenerator("codes")),   // its own stream: x₀ and the SDE draws stay as without codes
         };
         var initial = seed.TorchGenerator("noise");
         var steps = seed.TorchGenerator("sampling");

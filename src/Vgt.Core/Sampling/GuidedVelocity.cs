@@ -48,7 +48,16 @@ public static class GuidedVelocity
         if (quantiseTimeToBf16) tin = tin.to(bfloat16).to(float32);
         var v = net.Velocity(xin, tin, cond).to(float32);                      // [M·m, C]
         if (branches == 1) return v;
-        var halves = v.chunk(2, dim: 0);                                       // cond, uncond
+        return Combine(v, cfg);
+    }
+
+    /// <summary>
+    /// The CFG combination of a [cond block; uncond block] batch: rows [2M, …] → u + cfg·(c − u) [M, …]. Velocities use it,
+    /// and so do the token-code logits.
+    /// </summary>
+    public static Tensor Combine(Tensor condThenUncond, double cfg)
+    {
+        var halves = condThenUncond.chunk(2, dim: 0);                           // cond, uncond
         return halves[1] + cfg * (halves[0] - halves[1]);
     }
 
