@@ -44,8 +44,17 @@ public sealed record AeDataConfig : IValidatable
     /// <summary>Validation images (validation split) for the in-training PSNR.</summary>
     public int ValidationImages { get; init; } = 64;
 
+    /// <summary>
+    /// Encode tile-jittered copies of the images and train the reconstruction of the clean ones (null = off). Meant for
+    /// <c>train_decoder_only</c>: a decoder that lines up the parts a token-by-token generator draws.
+    /// </summary>
+    public Data.Augmentation.TileJitter? TileJitter { get; init; }
+
     public void Validate()
     {
+        TileJitter?.Validate();
+        if (TileJitter is { } j)
+            ConfigValidationException.Require(ImageSize % j.Tile == 0, "data.tile_jitter.tile", $"must divide data.image_size ({ImageSize}), got {j.Tile}");
         ConfigValidationException.Require(ImageSize >= 16, "data.image_size", $"must be >= 16, got {ImageSize}");
         ConfigValidationException.Require(BatchSize >= 1, "data.batch_size", $"must be >= 1, got {BatchSize}");
         ConfigValidationException.Require(ValidationImages >= 0, "data.validation_images", "must be >= 0");

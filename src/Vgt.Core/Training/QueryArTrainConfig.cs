@@ -29,6 +29,13 @@ public sealed record QueryArDataConfig : IValidatable
     /// </summary>
     public string CaptionPrefix { get; init; } = "";
 
+    /// <summary>
+    /// Probability that a caption of a scene with exactly two objects of different shapes is worded as a relation
+    /// instead ("a red circle left of a blue square", <see cref="ShapesText.RelationCaption"/>). Position prompts have
+    /// no caption twin otherwise: the plain caption orders objects left to right and never says above or below.
+    /// </summary>
+    public double RelationCaptionProbability { get; init; }
+
     /// <summary>Encode the pool once with the frozen AE and keep it in RUN/latents.safetensors (false: encode every batch).</summary>
     public bool LatentCache { get; init; } = true;
 
@@ -40,6 +47,7 @@ public sealed record QueryArDataConfig : IValidatable
         DatasetOptions().Validate();
         ConfigValidationException.Require(Scenes >= 1, "data.scenes", $"must be ≥ 1, got {Scenes}");
         ConfigValidationException.Require(CaptionProbability is >= 0 and <= 1, "data.caption_probability", $"must be in [0, 1], got {CaptionProbability}");
+        ConfigValidationException.Require(RelationCaptionProbability is >= 0 and <= 1, "data.relation_caption_probability", $"must be in [0, 1], got {RelationCaptionProbability}");
     }
 }
 

@@ -294,11 +294,18 @@ public sealed class QueryArTrainer : IDisposable
         return result;
     }
 
-    /// <summary>A sample's text: its GenEval-style prompt, or with probability data.caption_probability its caption after data.caption_prefix.</summary>
+    /// <summary>
+    /// A sample's text: its GenEval-style prompt, or with probability data.caption_probability its caption after
+    /// data.caption_prefix; a caption of two objects is, with probability data.relation_caption_probability, a relation.
+    /// </summary>
     internal string TextOf(ShapesScene scene, Random rng)
     {
-        bool caption = config.Data.CaptionProbability > 0 && rng.NextDouble() < config.Data.CaptionProbability;
-        return caption ? config.Data.CaptionPrefix + ShapesText.Caption(scene) : scene.Prompt.Text;
+        var data = config.Data;
+        if (!(data.CaptionProbability > 0 && rng.NextDouble() < data.CaptionProbability)) return scene.Prompt.Text;
+        if (data.RelationCaptionProbability > 0 && rng.NextDouble() < data.RelationCaptionProbability
+            && ShapesText.RelationCaption(scene, rng) is { } relation)
+            return data.CaptionPrefix + relation;
+        return data.CaptionPrefix + ShapesText.Caption(scene);
     }
 
     /// <summary>

@@ -97,6 +97,17 @@ public class AeTrainerTests : IDisposable
             else Assert.True(same, $"{k} changed although only the decoder trains");
         }
         Assert.True(changedDecoder > 0);
+
+        // with tile jitter the encoder sees jittered images, so the same steps give another decoder; the encoder stays
+        var jittered = new AeTrainer(tune with
+        {
+            Data = tune.Data with { TileJitter = new Vgt.Data.Augmentation.TileJitter { Tile = 8, MaxShift = 1, Probability = 1 } },
+            OutputDir = Path.Combine(root, "tune-jitter"), ExportDir = Path.Combine(root, "tuned-jitter"),
+        }).Run();
+        var c = Weights(jittered.ExportDir);
+        foreach (var (k, t) in a)
+            if (!k.StartsWith("decoder.", StringComparison.Ordinal)) Assert.True(t.eq(c[k]).all().item<bool>(), $"{k} changed under tile jitter");
+        Assert.Contains(b.Keys, k => k.StartsWith("decoder.", StringComparison.Ordinal) && !b[k].eq(c[k]).all().item<bool>());
         Assert.Throws<ConfigValidationException>(() => (Tiny("bad") with { TrainDecoderOnly = true }).Validate());   // no init_from
         Assert.Throws<ConfigValidationException>(() => (tune with { Loss = tune.Loss with { DistillWeight = 0.1 } }).Validate());
     }

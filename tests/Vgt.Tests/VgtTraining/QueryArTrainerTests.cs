@@ -193,6 +193,36 @@ public sealed class QueryArTrainerTests : IDisposable
     }
 
     [Fact]
+    public void TwoObjectCaptionsBecomeRelationsThatTheJudgeConfirms()
+    {
+        var config = TinyVgt.Train(root) with { Data = TinyVgt.Train(root).Data with { CaptionProbability = 1, CaptionPrefix = "a photo of ", RelationCaptionProbability = 1 } };
+        using var t = new QueryArTrainer(config, Path.Combine(root, "r"));
+        var scenes = Enumerable.Range(0, 400).Select(i => ShapesSceneSampler.ForSceneSeed(i)).ToList();
+        var rng = new Random(5);
+        int relations = 0, coloured = 0;
+        foreach (var scene in scenes.Where(s => s.Prompt.Tag is "position" or "two_object" or "color_attr"))
+        {
+            string text = t.TextOf(scene, rng);
+            var m = System.Text.RegularExpressions.Regex.Match(text, "^a photo of an? (?:([a-z]+) )?([a-z]+) (left of|right of|above|below) an? (?:([a-z]+) )?([a-z]+)$");
+            if (!m.Success) { Assert.Equal("a photo of " + ShapesText.Caption(scene), text); continue; }   // no relation holds
+            relations++;
+            if (m.Groups[1].Success) coloured++;
+            var a = scene.Objects.Single(o => o.Shape == m.Groups[2].Value && (!m.Groups[1].Success || o.Color == m.Groups[1].Value));
+            var b = scene.Objects.Single(o => o.Shape == m.Groups[5].Value && (!m.Groups[4].Success || o.Color == m.Groups[4].Value));
+            Assert.Contains(m.Groups[3].Value, ShapesSceneSampler.RelationsBetween(a, b));   // the judge's rule holds
+            if (scene.Prompt.Tag == "position") Assert.NotEqual(a, b);
+        }
+        Assert.True(relations > 100, $"only {relations} relation captions");
+        Assert.InRange(coloured, relations / 4, 3 * relations / 4);                         // about half name the colours
+        // one object, or two of one shape: the plain caption
+        foreach (var scene in scenes.Where(s => s.Objects.Count != 2 || s.Objects[0].Shape == s.Objects[1].Shape).Take(20))
+        {
+            Assert.Null(ShapesText.RelationCaption(scene, rng));
+            Assert.Equal("a photo of " + ShapesText.Caption(scene), t.TextOf(scene, rng));
+        }
+    }
+
+    [Fact]
     public void ExportedGeneratorLoadsAndGeneratesWithTheEmaWeights()
     {
         var dir = TinyVgt.Generator(root);

@@ -46,6 +46,26 @@ public static class ShapesText
     }
 
     /// <summary>
+    /// A two-object scene told as a relation in GenEval's position wording: "a red circle left of a blue square", or
+    /// without the colours ("a circle left of a square"), each with probability one half so that both the position
+    /// prompts' wording and colour binding are taught. The subject (A or B) and, where two relations hold (a diagonal
+    /// placement), the relation are drawn from <paramref name="rng"/>; every relation named holds under the judge's
+    /// rule. Null when the scene does not have exactly two objects of different shapes, or no relation holds.
+    /// </summary>
+    public static string? RelationCaption(ShapesScene scene, Random rng)
+    {
+        if (scene.Objects.Count != 2 || scene.Objects[0].Shape == scene.Objects[1].Shape) return null;
+        bool swap = rng.Next(2) == 1;
+        var (a, b) = swap ? (scene.Objects[1], scene.Objects[0]) : (scene.Objects[0], scene.Objects[1]);
+        var holds = ShapesSceneSampler.RelationsBetween(a, b);
+        if (holds.Count == 0) return null;
+        string rel = holds[rng.Next(holds.Count)];
+        bool colours = rng.Next(2) == 1;
+        string Np(SceneObject o) => colours ? $"{Article(o.Color)} {o.Color} {o.Shape}" : $"{Article(o.Shape)} {o.Shape}";
+        return $"{Np(a)} {rel} {Np(b)}";
+    }
+
+    /// <summary>
     /// The question–answer pairs, in a fixed order: how many of each shape; the colour of each shape that occurs once;
     /// the shape of each colour that occurs once; every relation between every ordered pair of distinct shapes that
     /// occur once each (yes/no under the judge's rule on the drawn boxes); and "describe the image.".
