@@ -49,7 +49,7 @@ public sealed record AeTrainResult(long Steps, long StartStep, double Seconds, d
 /// <summary>
 /// The VGT-AE training loop (vgt-reference §5.5), generic over the encoder (VLM-based or conv baseline):
 /// per step: AE forward in train mode (noise, distillation) → generator loss (L2 + perceptual + distill + KL + GAN from
-/// discriminator_start; with data.tile_jitter the encoder sees jittered images and the target is the clean one) → backward → clip AE grads → AdamW (groups: `encoder.*` LR × multiplier, reference no-decay
+/// discriminator_start; with data.tile_jitter the encoder sees jittered images and the target is the clean or aligned one) → backward → clip AE grads → AdamW (groups: `encoder.*` LR × multiplier, reference no-decay
 /// rules) with warm-up + cosine → then, from discriminator_start, the hinge + LeCam discriminator step on the same batch
 /// with its own clipped AdamW and schedule (warm-up from discriminator_start). Data: Shapes World train split, batch b of
 /// step s = the train scenes s·b … s·b+b−1 in scene-seed order; noise from (seed, step): resume is exact.
@@ -183,10 +183,13 @@ public sealed class AeTrainer
                 ae.train();
                 var seeds = SceneSeedsOfStep(c.Data, step, ref cursor, ref seen).ToList();
                 var dataClock = Stopwatch.StartNew();
-                var x = stack(seeds.Select(s => dataset.Get(s).ImageTensor()).ToArray());      // [B,3,S,S] in [−1,1]
+                var samples = seeds.Select(dataset.Get).ToList();
+                var x = stack(samples.Select(s => s.ImageTensor()).ToArray());                 // [B,3,S,S] in [−1,1]: the target
+                var input = x;                                                                 // what the encoder sees
+                if (c.Data.TileJitter is { } jitter)
+                    (input, x) = jitter.ApplyToScenes(x, samples.Select(s => s.Scene).ToList(), seed.DotNetRandom($"tile_jitter/{step}"));
                 sums["data_s"] = sums.GetValueOrDefault("data_s") + dataClock.Elapsed.TotalSeconds;
                 using var noise = seed.TorchGenerator($"noise/{step}");
-                var input = c.Data.TileJitter is { } jitter ? jitter.Apply(x, seed.DotNetRandom($"tile_jitter/{step}")) : x;   // the target stays x
                 var (rec, enc) = ae.Reconstruct(input, noise);
                 var g = loss.GeneratorLoss(x, rec, new AeLossExtras(enc.DistillLoss, enc.KlPerSample), step);
                 opt.zero_grad();

@@ -1,5 +1,6 @@
 using Vgt.Config;
 using Vgt.Data.Augmentation;
+using Vgt.Data.ShapesWorld;
 using static TorchSharp.torch;
 
 namespace Vgt.Tests.VgtAe;
@@ -33,6 +34,49 @@ public class TileJitterTests
         using var jittered = half.Apply(many, new Random(1));
         int changed = Enumerable.Range(0, 40).Count(i => !jittered[i].equal(many[i]).all().item<bool>());
         Assert.InRange(changed, 10, 30);
+    }
+
+    [Fact]
+    public void FractionalShiftsSampleBetweenPixels()
+    {
+        // a horizontal ramp I[y, x] = x: a tile shifted by dx shows x − dx away from the image border
+        var jitter = new TileJitter { Tile = 8, MaxShift = 1, Probability = 1, Fractional = true };
+        using var ramp = arange(32, dtype: float32).repeat(1, 1, 32, 1);                 // [1, 1, 32, 32]
+        using var output = jitter.Apply(ramp, new Random(2));
+        var offsets = new List<float>();
+        for (int ty = 0; ty < 32; ty += 8)
+            for (int tx = 8; tx < 24; tx += 8)                                            // inner columns: no clamping
+            {
+                using var diff = output[0, 0, ty..(ty + 8), tx..(tx + 8)] - ramp[0, 0, ty..(ty + 8), tx..(tx + 8)];
+                float d = diff[0, 0].item<float>();
+                Assert.True((diff - d).abs().max().item<float>() < 1e-5f, "a tile moves as a whole");
+                Assert.InRange(d, -1f, 1f);
+                offsets.Add(d);
+            }
+        Assert.Contains(offsets, d => Math.Abs(d - MathF.Round(d)) > 0.05f);            // some shifts fall between pixels
+    }
+
+    [Fact]
+    public void AlignedTargetsRedrawEachObjectWhereItsCentreTileMovedIt()
+    {
+        var jitter = new TileJitter { Tile = 16, MaxShift = 1, Probability = 1, AlignTarget = true };
+        var scenes = Enumerable.Range(0, 12).Select(i => ShapesSceneSampler.ForSceneSeed(i)).Where(s => s.Objects.Count == 1).Take(4).ToList();
+        using var images = stack(scenes.Select(s => ShapesRenderer.ToTensor(ShapesRenderer.Render(s, 64))).ToArray());
+        var (inputs, targets) = jitter.ApplyToScenes(images, scenes, new Random(3));
+        using var _ = inputs; using var __ = targets;
+        int moved = 0;
+        for (int i = 0; i < scenes.Count; i++)
+        {
+            var o = scenes[i].Objects[0];
+            int ty = (int)o.CenterY / 16 * 16, tx = (int)o.CenterX / 16 * 16;
+            // the centre tile of the input (the object's part, shifted) is the redrawn object's centre tile
+            using var a = inputs[i, .., ty..(ty + 16), tx..(tx + 16)];
+            using var b = targets[i, .., ty..(ty + 16), tx..(tx + 16)];
+            Assert.True((a - b).abs().max().item<float>() < 1e-5f, $"scene {i}: centre tiles differ");
+            if (!targets[i].equal(images[i]).all().item<bool>()) moved++;
+        }
+        Assert.True(moved > 0, "no object moved");
+        Assert.Contains("align_target", Assert.Throws<ConfigValidationException>(() => (jitter with { Fractional = true }).Validate()).Message);
     }
 
     [Fact]
