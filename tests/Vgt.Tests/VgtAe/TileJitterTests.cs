@@ -59,6 +59,15 @@ public class TileJitterTests
     }
 
     [Fact]
+    public void TheGenerationDecoderConfigTunesTheDecoderOnlyWithAlignedTargets()
+    {
+        var config = ConfigJson.Load<Vgt.Training.AeTrainConfig>(Vgt.Tests.Vlm.VlmTrainingTests.RepoFile("configs", "shapes-vgt-decoder.json"));
+        config.Validate();
+        Assert.True(config.TrainDecoderOnly);
+        Assert.Equal(new TileJitter { Tile = 16, MaxShift = 1, Probability = 0.5, AlignTarget = true }, config.Data.TileJitter);
+    }
+
+    [Fact]
     public void BadSettingsAndSizesAreRefusedWithTheirName()
     {
         using var images = zeros(1, 3, 20, 20);
