@@ -45,8 +45,8 @@ public sealed record AeDataConfig : IValidatable
     public int ValidationImages { get; init; } = 64;
 
     /// <summary>
-    /// Encode tile-jittered copies of the images and train the reconstruction of the clean ones (null = off). Meant for
-    /// <c>train_decoder_only</c>: a decoder that lines up the parts a token-by-token generator draws.
+    /// Encode tile-jittered copies of the images and train the reconstruction of the clean (or aligned) ones (null = off).
+    /// Meant for <c>train_decoder_only</c>: a decoder that lines up the parts a token-by-token generator draws.
     /// </summary>
     public Data.Augmentation.TileJitter? TileJitter { get; init; }
 

@@ -40,8 +40,9 @@ public sealed record TileJitter : IValidatable
 
     /// <summary>
     /// images [B, C, H, W] → [B, C, H, W]: each chosen image's tile at (ty, tx) shows the source pixels at (y − dy, x − dx),
-    /// clamped to the image (edge pixels repeat). H and W must be
-    /// multiples of <see cref="Tile"/>. All draws come from <paramref name="rng"/>, so a step's jitter is fixed by its seed.
+    /// clamped to the image (edge pixels repeat). H and W must be multiples of <see cref="Tile"/>. All draws come from
+    /// <paramref name="rng"/>, so a step's jitter is fixed by its seed. Any images; for Shapes World scenes the trainer
+    /// uses <see cref="ApplyToScenes"/>, which makes the same draws.
     /// </summary>
     public Tensor Apply(Tensor images, Random rng)
     {
