@@ -51,8 +51,9 @@ public sealed record AeTrainResult(long Steps, long StartStep, double Seconds, d
 /// per step: AE forward in train mode (noise, distillation; with data.tile_jitter the encoder sees jittered images and the
 /// target is the clean or aligned one) → generator loss (L2 + perceptual + distill + KL + GAN from discriminator_start)
 /// → backward → clip AE grads → AdamW (groups: `encoder.*` LR × multiplier, reference no-decay rules) with warm-up +
-/// cosine → then, from discriminator_start, the hinge + LeCam discriminator step on the same batch with its own clipped AdamW and schedule (warm-up from discriminator_start). Data: Shapes World train split, batch b of
-/// step s = the train scenes s·b … s·b+b−1 in scene-seed order; noise from (seed, step): resume is exact.
+/// cosine → then, from discriminator_start, the hinge + LeCam discriminator step on the same batch with its own clipped
+/// AdamW and schedule (warm-up from discriminator_start). Data: Shapes World train split, batch b of step s = the train
+/// scenes s·b … s·b+b−1 in scene-seed order; noise and jitter from (seed, step): resume is exact.
 /// </summary>
 public sealed class AeTrainer
 {
