@@ -188,7 +188,7 @@ public sealed class AeTrainer
                 var x = stack(samples.Select(s => s.ImageTensor()).ToArray());                 // [B,3,S,S] in [−1,1]: the target
                 var input = x;                                                                 // what the encoder sees
                 if (c.Data.TileJitter is { } jitter)
-                    (input, x) = jitter.ApplyToScenes(x, samples.Select(s => s.Scene).ToList(), seed.DotNetRandom($"tile_jitter/{step}"));
+                    (input, x) = jitter.Apply(x, seed.DotNetRandom($"tile_jitter/{step}"), samples.Select(s => s.Scene).ToList());
                 sums["data_s"] = sums.GetValueOrDefault("data_s") + dataClock.Elapsed.TotalSeconds;
                 using var noise = seed.TorchGenerator($"noise/{step}");
                 var (rec, enc) = ae.Reconstruct(input, noise);

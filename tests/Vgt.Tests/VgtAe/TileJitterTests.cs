@@ -13,8 +13,9 @@ public class TileJitterTests
     {
         var jitter = new TileJitter { Tile = 8, MaxShift = 1, Probability = 1 };
         using var images = arange(2 * 3 * 16 * 24, dtype: float32).reshape(2, 3, 16, 24);
-        using var out1 = jitter.Apply(images, new Random(4));
-        using var out2 = jitter.Apply(images, new Random(4));
+        var (out1, clean) = jitter.Apply(images, new Random(4));
+        using var _ = out1; using var __ = clean;
+        var (out2, _) = jitter.Apply(images, new Random(4));
         Assert.True(out1.equal(out2).all().item<bool>());                                     // same seed, same jitter
         var shifts = new HashSet<(int, int)>();
         for (int b = 0; b < 2; b++)
@@ -31,7 +32,7 @@ public class TileJitterTests
         // probability: about that fraction of the images change
         var half = jitter with { Probability = 0.5 };
         using var many = arange(40 * 1 * 8 * 8, dtype: float32).reshape(40, 1, 8, 8);
-        using var jittered = half.Apply(many, new Random(1));
+        var (jittered, _) = half.Apply(many, new Random(1));
         int changed = Enumerable.Range(0, 40).Count(i => !jittered[i].equal(many[i]).all().item<bool>());
         Assert.InRange(changed, 10, 30);
     }
@@ -42,7 +43,7 @@ public class TileJitterTests
         var jitter = new TileJitter { Tile = 16, MaxShift = 1, Probability = 1, AlignTarget = true };
         var scenes = Enumerable.Range(0, 12).Select(i => ShapesSceneSampler.ForSceneSeed(i)).Where(s => s.Objects.Count == 1).Take(4).ToList();
         using var images = stack(scenes.Select(s => ShapesRenderer.ToTensor(ShapesRenderer.Render(s, 64))).ToArray());
-        var (inputs, targets) = jitter.ApplyToScenes(images, scenes, new Random(3));
+        var (inputs, targets) = jitter.Apply(images, new Random(3), scenes);
         using var _ = inputs; using var __ = targets;
         int moved = 0;
         for (int i = 0; i < scenes.Count; i++)
@@ -71,7 +72,7 @@ public class TileJitterTests
     public void BadSettingsAndSizesAreRefusedWithTheirName()
     {
         using var images = zeros(1, 3, 20, 20);
-        var e = Assert.Throws<ArgumentException>(() => new TileJitter { Tile = 16 }.Apply(images, new Random(0)));
+        var e = Assert.Throws<ArgumentException>(() => new TileJitter { Tile = 16 }.Apply(images, new Random(0)).Inputs);
         Assert.Contains("16-pixel tiles", e.Message);
         Assert.Contains("max_shift", Assert.Throws<ConfigValidationException>(() => new TileJitter { Tile = 4, MaxShift = 4 }.Validate()).Message);
         Assert.Contains("probability", Assert.Throws<ConfigValidationException>(() => new TileJitter { Probability = 0 }.Validate()).Message);

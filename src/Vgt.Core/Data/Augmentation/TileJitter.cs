@@ -39,41 +39,30 @@ public sealed record TileJitter : IValidatable
     }
 
     /// <summary>
-    /// images [B, C, H, W] → [B, C, H, W]: each chosen image's tile at (ty, tx) shows the source pixels at (y − dy, x − dx),
-    /// clamped to the image (edge pixels repeat). H and W must be multiples of <see cref="Tile"/>. All draws come from
-    /// <paramref name="rng"/>, so a step's jitter is fixed by its seed. Any images; for Shapes World scenes the trainer
-    /// uses <see cref="ApplyToScenes"/>, which makes the same draws.
+    /// The encoder inputs and decoder targets of a batch, images [B, C, H, W]: each chosen image's tile at (ty, tx) shows
+    /// the source pixels at (y − dy, x − dx), clamped to the image (edge pixels repeat); its target is the clean image, or
+    /// with <see cref="AlignTarget"/> its Shapes World scene (<paramref name="scenes"/>[i], rendered at H; [−1, 1] images)
+    /// redrawn with each object moved by its centre tile's shift. Images not chosen are their own input and target. H and
+    /// W must be multiples of <see cref="Tile"/>. All draws come from <paramref name="rng"/>, so a step's jitter is fixed
+    /// by its seed.
     /// </summary>
-    public Tensor Apply(Tensor images, Random rng)
+    public (Tensor Inputs, Tensor Targets) Apply(Tensor images, Random rng, IReadOnlyList<ShapesScene>? scenes = null)
     {
-        CheckImages(images);
+        if (images.dim() != 4) throw new ArgumentException($"images must be [B, C, H, W], got [{string.Join(", ", images.shape)}]", nameof(images));
+        long b = images.shape[0], h = images.shape[2], w = images.shape[3];
+        if (h % Tile != 0 || w % Tile != 0)
+            throw new ArgumentException($"image {h}×{w} is not a whole number of {Tile}-pixel tiles (data.tile_jitter.tile)", nameof(images));
+        if (AlignTarget && scenes?.Count != b)
+            throw new ArgumentException($"align_target needs one scene per image: {scenes?.Count ?? 0} scenes for {b} images", nameof(scenes));
         using var scope = NewDisposeScope();
-        var rows = new List<Tensor>((int)images.shape[0]);
-        for (long i = 0; i < images.shape[0]; i++)
-            rows.Add(rng.NextDouble() < Probability ? Shift(images[i], DrawShifts(images.shape[2], images.shape[3], rng)) : images[i]);
-        return stack(rows).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The encoder inputs and decoder targets of a batch of Shapes World scenes, images [B, 3, H, W] in [−1, 1]
-    /// (<paramref name="images"/>[i] is <paramref name="scenes"/>[i] rendered at H): chosen images are jittered as by
-    /// <see cref="Apply"/>; with <see cref="AlignTarget"/> their target is the scene redrawn with each object moved by
-    /// its centre tile's shift, otherwise the clean image. Images not chosen are their own input and target.
-    /// </summary>
-    public (Tensor Inputs, Tensor Targets) ApplyToScenes(Tensor images, IReadOnlyList<ShapesScene> scenes, Random rng)
-    {
-        CheckImages(images);
-        if (scenes.Count != images.shape[0]) throw new ArgumentException($"{scenes.Count} scenes for {images.shape[0]} images", nameof(scenes));
-        using var scope = NewDisposeScope();
-        long h = images.shape[2], w = images.shape[3];
-        var inputs = new List<Tensor>(scenes.Count);
-        var targets = new List<Tensor>(scenes.Count);
-        for (int i = 0; i < scenes.Count; i++)
+        var inputs = new List<Tensor>((int)b);
+        var targets = new List<Tensor>((int)b);
+        for (int i = 0; i < b; i++)
         {
             if (rng.NextDouble() >= Probability) { inputs.Add(images[i]); targets.Add(images[i]); continue; }
             var shifts = DrawShifts(h, w, rng);
             inputs.Add(Shift(images[i], shifts));
-            targets.Add(AlignTarget ? ShapesRenderer.ToTensor(Aligned(scenes[i], (int)h, shifts)) : images[i]);
+            targets.Add(AlignTarget ? ShapesRenderer.ToTensor(Aligned(scenes![i], (int)h, shifts)) : images[i]);
         }
         return (stack(inputs).MoveToOuterDisposeScope(), stack(targets).MoveToOuterDisposeScope());
     }
@@ -89,13 +78,6 @@ public sealed record TileJitter : IValidatable
             var (dy, dx) = shifts[ty, tx];
             return (o.Shape, (float)(o.X0 + dx / pxPerUnit), (float)(o.Y0 + dy / pxPerUnit), (float)o.Side, o.Fill);
         }));
-    }
-
-    private void CheckImages(Tensor images)
-    {
-        if (images.dim() != 4) throw new ArgumentException($"images must be [B, C, H, W], got [{string.Join(", ", images.shape)}]", nameof(images));
-        if (images.shape[2] % Tile != 0 || images.shape[3] % Tile != 0)
-            throw new ArgumentException($"image {images.shape[2]}×{images.shape[3]} is not a whole number of {Tile}-pixel tiles (data.tile_jitter.tile)", nameof(images));
     }
 
     /// <summary>One (dy, dx) per tile, in pixels.</summary>

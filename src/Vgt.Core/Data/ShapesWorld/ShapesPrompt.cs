@@ -61,7 +61,8 @@ public sealed record ShapesPrompt
         _ => throw new InvalidOperationException($"Unknown tag {Tag}."),
     };
 
-    static string Np(string? color, string shape)
+    /// <summary>"a circle", "an orange square": the article, the optional colour and the shape, as GenEval words them.</summary>
+    internal static string Np(string? color, string shape)
     {
         string words = color is null ? shape : $"{color} {shape}";
         return $"{Article(words)} {words}";

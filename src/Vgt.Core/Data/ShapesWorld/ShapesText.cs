@@ -61,8 +61,7 @@ public static class ShapesText
         if (holds.Count == 0) return null;
         string rel = holds[rng.Next(holds.Count)];
         bool colours = rng.Next(2) == 1;
-        string Np(SceneObject o) => colours ? $"{Article(o.Color)} {o.Color} {o.Shape}" : $"{Article(o.Shape)} {o.Shape}";
-        return $"{Np(a)} {rel} {Np(b)}";
+        return $"{ShapesPrompt.Np(colours ? a.Color : null, a.Shape)} {rel} {ShapesPrompt.Np(colours ? b.Color : null, b.Shape)}";
     }
 
     /// <summary>
