@@ -96,7 +96,7 @@ public sealed class QueryArTrainer : IDisposable
 
         var tokDir = ModelCatalog.Resolve(config.Tokenizer ?? config.InitFrom!);
         Tokenizer = Qwen2Tokenizer.Load(tokDir);
-        AeDirectory = ModelCatalog.Resolve(config.Ae);
+        AeDirectory = ResolveAe(config.Ae);
         Autoencoder = LatentAutoencoders.Load(AeDirectory);
         var mc = config.Model;
         if (Autoencoder.LatentChannels != mc.LatentChannels)
@@ -322,6 +322,22 @@ public sealed class QueryArTrainer : IDisposable
             ? cache.index_select(0, tensor(idx.Select(i => (long)i).ToArray()))
             : EncodeScenes(idx.Select(i => pool[i]).ToArray());
         return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]), scenes);
+    }
+
+    /// <summary>
+    /// The frozen AE's directory. A missing path is usually the export of an AE training run that has not been run yet
+    /// (configs/shapes-vgt.json reads the one configs/shapes-vgt-decoder.json writes), or a relative path given from
+    /// another working directory; the error says both.
+    /// </summary>
+    private static string ResolveAe(string ae)
+    {
+        try { return ModelCatalog.Resolve(ae); }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ConfigValidationException("ae",
+                $"'{ae}' was not found ({e.Message}). Relative paths are read from the working directory ({Directory.GetCurrentDirectory()}). " +
+                "If it is the export_dir of an AE training run, run that training first (vgt train ae --config CONFIG).");
+        }
     }
 
     /// <summary>

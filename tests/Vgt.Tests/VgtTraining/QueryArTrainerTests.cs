@@ -17,6 +17,17 @@ public sealed class QueryArTrainerTests : IDisposable
         t.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     [Fact]
+    public void AMissingAeFolderIsRefusedWithWhatToRunFirst()
+    {
+        var missing = Path.Combine(root, "runs", "decoder", "final");
+        var config = TinyVgt.Train(root, steps: 4) with { Ae = missing };
+        var e = Assert.Throws<ConfigValidationException>(() => new QueryArTrainer(config, Path.Combine(root, "m")));
+        Assert.Equal("ae", e.Field);
+        Assert.Contains(missing, e.Message);
+        Assert.Contains("vgt train ae --config", e.Message);
+    }
+
+    [Fact]
     public void ResumeContinuesBitForBit()
     {
         var config = TinyVgt.Train(root, steps: 4);

@@ -11,8 +11,8 @@ public class ShippedGeneratorTests
     public void DrawsAnObjectOfAKnownColourInMostImages()
     {
         // A broken or untrained generator draws empty or noisy canvases; shapes-vgt draws one or a few coloured blobs.
-        // With this seed at parallel 1 the detector finds an object of a palette colour in 14 of the 16 images (session 14's
-        // model; 15 for session 13's weights with either decoder). For session 11's model it was 13 of the 16 images (11–13 when
+        // With this seed at parallel 1 the detector finds an object of a palette colour in 16 of the 16 images (session 15's
+        // model; 14 for session 14's; 15 for session 13's weights with either decoder). For session 11's model it was 13 of the 16 images (11–13 when
         // each prompt ran alone or in the reference decoding mode; 6–9 of 16 for the four one-object prompts at seeds 0–3,
         // one image per call). The bound leaves room for numeric drift, not for blank canvases.
         using var g = VgtGenerator.Load(VlmTrainingTests.RepoFile("models", "shapes-vgt"));
