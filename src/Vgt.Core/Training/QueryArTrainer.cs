@@ -335,7 +335,7 @@ public sealed class QueryArTrainer : IDisposable
         catch (DirectoryNotFoundException e)
         {
             throw new ConfigValidationException("ae",
-                $"'{ae}' was not found ({e.Message}). Relative paths are read from the working directory ({Directory.GetCurrentDirectory()}). " +
+                $"'{ae}' was not found ({e.Message.TrimEnd('.')}). Relative paths are read from the working directory ({Directory.GetCurrentDirectory()}). " +
                 "If it is the export_dir of an AE training run, run that training first (vgt train ae --config CONFIG).");
         }
     }
