@@ -43,6 +43,7 @@ public static class ModelCatalog
         var hit = Discover().FirstOrDefault(m => m.Name == nameOrDir);
         if (hit != null) return hit.Directory;
         var names = string.Join(", ", Discover().Select(m => m.Name));
-        throw new DirectoryNotFoundException($"Model '{nameOrDir}' not found (available: {(names.Length > 0 ? names : "none")}; or pass a directory).");
+        throw new DirectoryNotFoundException($"Model '{nameOrDir}' not found (available: {(names.Length > 0 ? names : "none")}; " +
+            $"or pass a directory: relative paths are read from the working directory, {Directory.GetCurrentDirectory()}).");
     }
 }

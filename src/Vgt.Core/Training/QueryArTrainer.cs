@@ -326,8 +326,8 @@ public sealed class QueryArTrainer : IDisposable
 
     /// <summary>
     /// The frozen AE's directory. A missing path is usually the export of an AE training run that has not been run yet
-    /// (configs/shapes-vgt.json reads the one configs/shapes-vgt-decoder.json writes), or a relative path given from
-    /// another working directory; the error says both.
+    /// (configs/shapes-vgt.json reads the one configs/shapes-vgt-decoder.json writes); the catalog's error already names
+    /// the working directory that relative paths are read from, and this adds what to run.
     /// </summary>
     private static string ResolveAe(string ae)
     {
@@ -335,8 +335,7 @@ public sealed class QueryArTrainer : IDisposable
         catch (DirectoryNotFoundException e)
         {
             throw new ConfigValidationException("ae",
-                $"'{ae}' was not found ({e.Message.TrimEnd('.')}). Relative paths are read from the working directory ({Directory.GetCurrentDirectory()}). " +
-                "If it is the export_dir of an AE training run, run that training first (vgt train ae --config CONFIG).");
+                $"{e.Message} If it is the export_dir of an AE training run, run that training first (vgt train ae --config CONFIG).");
         }
     }
 

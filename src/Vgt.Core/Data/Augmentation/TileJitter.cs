@@ -56,15 +56,16 @@ public sealed record TileJitter : IValidatable
             throw new ArgumentException($"align_target needs one scene per image: {scenes?.Count ?? 0} scenes for {b} images", nameof(scenes));
         using var scope = NewDisposeScope();
         var inputs = new List<Tensor>((int)b);
-        var targets = new List<Tensor>((int)b);
+        var targets = AlignTarget ? new List<Tensor>((int)b) : null;                     // without alignment the target is the batch itself
         for (int i = 0; i < b; i++)
         {
-            if (rng.NextDouble() >= Probability) { inputs.Add(images[i]); targets.Add(images[i]); continue; }
+            if (rng.NextDouble() >= Probability) { inputs.Add(images[i]); targets?.Add(images[i]); continue; }
             var shifts = DrawShifts(h, w, rng);
             inputs.Add(Shift(images[i], shifts));
-            targets.Add(AlignTarget ? ShapesRenderer.ToTensor(Aligned(scenes![i], (int)h, shifts)) : images[i]);
+            targets?.Add(ShapesRenderer.ToTensor(Aligned(scenes![i], (int)h, shifts)));
         }
-        return (stack(inputs).MoveToOuterDisposeScope(), stack(targets).MoveToOuterDisposeScope());
+        var target = targets is null ? images.alias() : stack(targets);
+        return (stack(inputs).MoveToOuterDisposeScope(), target.MoveToOuterDisposeScope());
     }
 
     /// <summary>The scene drawn at <paramref name="size"/> px with every object moved by the shift of the tile holding its box centre.</summary>
