@@ -71,7 +71,7 @@ public static class TrainVgtCommand
 
     static void Export(QueryArTrainer trainer, string dir, string name, string configPath, QueryArTrainSummary s)
     {
-        trainer.Export(dir, name, ModelCard(trainer, name, configPath, s));
+        trainer.Export(dir, name, ModelCard(trainer, name, configPath, s), configPath);
         Console.WriteLine($"exported generator → {Path.GetFullPath(dir)} (try: vgt generate \"a photo of a red circle\" --model {dir})");
     }
 

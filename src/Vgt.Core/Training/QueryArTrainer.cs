@@ -92,7 +92,6 @@ public sealed class QueryArTrainer : IDisposable
         this.log = log ?? TextWriter.Null;
         seed = new VgtSeed(config.Seed);
         if (config.Run.Threads > 0) torch.set_num_threads(config.Run.Threads);
-        Directory.CreateDirectory(runDir);
 
         var tokDir = ModelCatalog.Resolve(config.Tokenizer ?? config.InitFrom!);
         Tokenizer = Qwen2Tokenizer.Load(tokDir);
@@ -137,6 +136,7 @@ public sealed class QueryArTrainer : IDisposable
         }
         clipped = cellProbe is null ? trainable : [.. trainable, .. cellProbe.parameters()];
         Ema = new Ema(Model, config.Ema.Decay, config.Ema.StartStep);
+        Directory.CreateDirectory(runDir);   // only now: a launch refused above (missing AE, bad sizes) leaves no empty run folder
         Checkpoints = new TrainingCheckpoints(runDir, config.Run.KeepCheckpoints);
 
         dataset = new ShapesDataset(config.Data.DatasetOptions());
@@ -485,22 +485,42 @@ public sealed class QueryArTrainer : IDisposable
         log.WriteLine($"checkpoint: step {Step} → {Checkpoints.Latest()}");
     }
 
-    /// <summary>Writes the generator directory with the EMA weights (see <see cref="VgtGenerator.Save"/>).</summary>
-    public void Export(string directory, string name, string? readme = null)
+    /// <summary>File of an exported generator holding the whole training config that made it (see <see cref="Export"/>).</summary>
+    public const string TrainingConfigFile = "training_config.json";
+
+    /// <summary>
+    /// Writes the generator directory with the EMA weights (see <see cref="VgtGenerator.Save"/>), plus
+    /// <see cref="TrainingConfigFile"/>: this run's config exactly as trained, so the recipe travels with the weights.
+    /// config.json's provenance repeats the knobs that decide what the model learns but that its model config does not
+    /// hold (data mix, orders, probe, head samples); <paramref name="configPath"/>, when given, names the config file used.
+    /// </summary>
+    public void Export(string directory, string name, string? readme = null, string? configPath = null)
     {
+        var inv = CultureInfo.InvariantCulture;
         var provenance = new Dictionary<string, string>
         {
-            ["steps"] = Step.ToString(CultureInfo.InvariantCulture),
-            ["train_seconds"] = TrainSeconds.ToString("0", CultureInfo.InvariantCulture),
-            ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
+            ["steps"] = Step.ToString(inv),
+            ["train_seconds"] = TrainSeconds.ToString("0", inv),
+            ["seed"] = config.Seed.ToString(inv),
             ["init_from"] = config.InitFrom ?? "random",
             ["ae"] = config.Ae,
             ["ae_sha256"] = Autoencoder.WeightsSha256,
+            ["permutation"] = config.Permutation == PermutationMode.PerBatch ? "per_batch" : "per_sample",
+            ["raster_fraction"] = config.RasterFraction.ToString(inv),
+            ["cell_probe_weight"] = (config.CellProbe?.Weight ?? 0).ToString(inv),
+            ["head_batch_mul"] = config.HeadBatchMul.ToString(inv),
+            ["caption_dropout"] = config.CaptionDropout.ToString(inv),
+            ["caption_probability"] = config.Data.CaptionProbability.ToString(inv),
+            ["relation_caption_probability"] = config.Data.RelationCaptionProbability.ToString(inv),
+            ["caption_prefix"] = config.Data.CaptionPrefix,
+            ["training_config"] = configPath is null ? TrainingConfigFile : configPath.Replace('\\', '/'),
         };
         var gc = new VgtGeneratorConfig
         {
             Name = name, QueryAr = config.Model, Defaults = config.Generation with { Size = config.Data.ImageSize }, Provenance = provenance,
         };
+        System.IO.Directory.CreateDirectory(directory);
+        IO.AtomicFile.WriteAllText(Path.Combine(directory, TrainingConfigFile), ConfigJson.Serialize(config));   // before config.json, which Save writes last
         VgtGenerator.Save(directory, gc, Model, Tokenizer, AeDirectory, Ema.StateDict(), readme);
     }
 

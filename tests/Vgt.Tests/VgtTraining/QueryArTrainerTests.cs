@@ -25,6 +25,7 @@ public sealed class QueryArTrainerTests : IDisposable
         Assert.Equal("ae", e.Field);
         Assert.Contains(missing, e.Message);
         Assert.Contains("vgt train ae --config", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(root, "m")));   // a refused launch leaves no empty run folder behind
     }
 
     [Fact]
@@ -248,6 +249,14 @@ public sealed class QueryArTrainerTests : IDisposable
         using var ck = Vgt.Checkpoints.CheckpointReader.Open(Path.Combine(dir, "model.safetensors"));
         var onDisk = ck.Load("image_out_projector.weight", null);
         Assert.True(onDisk.equal(g.Model.state_dict()["image_out_projector.weight"]).all().item<bool>());
+
+        // the recipe travels with the weights: the whole training config, and the data/order knobs in the provenance
+        var trained = TinyVgt.Train(root, steps: 2);
+        var written = ConfigJson.Load<QueryArTrainConfig>(Path.Combine(dir, QueryArTrainer.TrainingConfigFile));
+        Assert.Equal(ConfigJson.Serialize(trained), ConfigJson.Serialize(written));
+        Assert.Equal(("2", "0", "1", "0", QueryArTrainer.TrainingConfigFile),
+            (g.Config.Provenance["steps"], g.Config.Provenance["raster_fraction"], g.Config.Provenance["head_batch_mul"],
+             g.Config.Provenance["relation_caption_probability"], g.Config.Provenance["training_config"]));
 
         Directory.Delete(Path.Combine(dir, "ae"), true);
         var e = Assert.Throws<DirectoryNotFoundException>(() => VgtGenerator.Load(dir));
