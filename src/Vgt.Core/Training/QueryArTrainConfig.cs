@@ -36,6 +36,15 @@ public sealed record QueryArDataConfig : IValidatable
     /// </summary>
     public double RelationCaptionProbability { get; init; }
 
+    /// <summary>
+    /// Name the two objects of an "A and B" text (two_object and color_attr prompts, two-object captions) in the order a
+    /// raster scan of the token grid meets them (<see cref="ShapesText.RasterOrderedPair"/>), instead of the prompt's
+    /// order or the caption's left-to-right order. In raster generation the first token of the first object then always
+    /// draws the first-named object, so that token need not guess which of the two it is (a guess the flow head
+    /// otherwise answers with a blend: a rounded square, or the colours swapped). Relation captions are unchanged.
+    /// </summary>
+    public bool RasterNameOrder { get; init; }
+
     /// <summary>Encode the pool once with the frozen AE and keep it in RUN/latents.safetensors (false: encode every batch).</summary>
     public bool LatentCache { get; init; } = true;
 

@@ -301,11 +301,20 @@ public sealed class QueryArTrainer : IDisposable
     internal string TextOf(ShapesScene scene, Random rng)
     {
         var data = config.Data;
-        if (!(data.CaptionProbability > 0 && rng.NextDouble() < data.CaptionProbability)) return scene.Prompt.Text;
+        var pair = data.RasterNameOrder ? ShapesText.RasterOrderedPair(scene, data.ImageSize / tokenGrid) : null;
+        if (!(data.CaptionProbability > 0 && rng.NextDouble() < data.CaptionProbability))
+            return (pair, scene.Prompt.Tag) switch
+            {
+                ({ } p, "two_object") => ShapesPrompt.TwoObject(p.First.Shape, p.Second.Shape).Text,
+                ({ } p, "color_attr") => ShapesPrompt.ColorAttr(p.First.Color, p.First.Shape, p.Second.Color, p.Second.Shape).Text,
+                _ => scene.Prompt.Text,
+            };
         if (data.RelationCaptionProbability > 0 && rng.NextDouble() < data.RelationCaptionProbability
             && ShapesText.RelationCaption(scene, rng) is { } relation)
             return data.CaptionPrefix + relation;
-        return data.CaptionPrefix + ShapesText.Caption(scene);
+        return data.CaptionPrefix + (pair is { } q
+            ? $"{ShapesPrompt.Np(q.First.Color, q.First.Shape)} and {ShapesPrompt.Np(q.Second.Color, q.Second.Shape)}"   // the caption's wording, raster order
+            : ShapesText.Caption(scene));
     }
 
     /// <summary>

@@ -205,6 +205,50 @@ public sealed class QueryArTrainerTests : IDisposable
     }
 
     [Fact]
+    public void RasterNameOrderNamesTheObjectTheTokenScanMeetsFirstFirst()
+    {
+        var data = TinyVgt.Train(root).Data;                                   // 16 px images, a 4 × 4 token grid: 4 px tiles
+        using var prompts = new QueryArTrainer(TinyVgt.Train(root) with { Data = data with { RasterNameOrder = true } }, Path.Combine(root, "p"));
+        using var captions = new QueryArTrainer(TinyVgt.Train(root) with { Data = data with { RasterNameOrder = true, CaptionProbability = 1, CaptionPrefix = "a photo of " } }, Path.Combine(root, "c"));
+        using var plain = new QueryArTrainer(TinyVgt.Train(root), Path.Combine(root, "o"));
+        var scenes = Enumerable.Range(0, 300).Select(i => ShapesSceneSampler.ForSceneSeed(i)).ToList();
+        int reordered = 0, checkedScenes = 0;
+        foreach (var scene in scenes.Where(s => s.Prompt.Tag is "two_object" or "color_attr"))
+        {
+            var (first, second) = ShapesText.RasterOrderedPair(scene, 4)!.Value;
+            Assert.True(first.Y0 / 4 <= second.Y0 / 4);                            // its top edge is in an earlier or the same tile row
+            bool colours = scene.Prompt.Tag == "color_attr";
+            string expected = $"a photo of {ShapesPrompt.Np(colours ? first.Color : null, first.Shape)} and {ShapesPrompt.Np(colours ? second.Color : null, second.Shape)}";
+            Assert.Equal(expected, prompts.TextOf(scene, new Random(1)));
+            Assert.Equal($"a photo of {ShapesPrompt.Np(first.Color, first.Shape)} and {ShapesPrompt.Np(second.Color, second.Shape)}", captions.TextOf(scene, new Random(1)));
+            if (expected != scene.Prompt.Text) reordered++;
+            Assert.Equal(scene.Prompt.Text, plain.TextOf(scene, new Random(1)));   // off by default
+            checkedScenes++;
+        }
+        Assert.True(checkedScenes > 50 && reordered > checkedScenes / 5, $"{reordered} of {checkedScenes} reordered");
+        // other scenes keep their prompt and caption
+        foreach (var scene in scenes.Where(s => s.Prompt.Tag is "counting" or "position" or "single_object").Take(20))
+        {
+            Assert.Equal(scene.Prompt.Text, prompts.TextOf(scene, new Random(1)));
+            if (scene.Objects.Count != 2 || scene.Objects[0].Shape == scene.Objects[1].Shape)
+                Assert.Equal("a photo of " + ShapesText.Caption(scene), captions.TextOf(scene, new Random(1)));
+        }
+        // a lower square on the left against a higher circle on the right: the circle is met first
+        var lowLeft = new SceneObject("square", "red", new Rgb(215, 38, 38), 2, 40, 14);
+        var highRight = new SceneObject("circle", "blue", new Rgb(35, 75, 215), 40, 4, 14);
+        var pair = ShapesText.RasterOrderedPair(new ShapesScene(ShapesPrompt.TwoObject("square", "circle"), new Rgb(240, 240, 240), [lowLeft, highRight]), 16)!.Value;
+        Assert.Equal(("circle", "square"), (pair.First.Shape, pair.Second.Shape));
+        // the same tile row: the tile column of the first top pixel decides (the circle's top is at its centre column)
+        var squareRight = new SceneObject("square", "red", new Rgb(215, 38, 38), 20, 2, 14);
+        var circleLeft = new SceneObject("circle", "blue", new Rgb(35, 75, 215), 2, 4, 14);
+        pair = ShapesText.RasterOrderedPair(new ShapesScene(ShapesPrompt.TwoObject("square", "circle"), new Rgb(240, 240, 240), [squareRight, circleLeft]), 16)!.Value;
+        Assert.Equal(("circle", "square"), (pair.First.Shape, pair.Second.Shape));
+        var circleMid = circleLeft with { X0 = 12 };                                  // top pixel at x = 19: tile 1, with the square's corner
+        pair = ShapesText.RasterOrderedPair(new ShapesScene(ShapesPrompt.TwoObject("square", "circle"), new Rgb(240, 240, 240), [squareRight, circleMid]), 16)!.Value;
+        Assert.Equal(("circle", "square"), (pair.First.Shape, pair.Second.Shape));   // same tile: the left edge decides
+    }
+
+    [Fact]
     public void TwoObjectCaptionsBecomeRelationsThatTheJudgeConfirms()
     {
         var config = TinyVgt.Train(root) with { Data = TinyVgt.Train(root).Data with { CaptionProbability = 1, CaptionPrefix = "a photo of ", RelationCaptionProbability = 1 } };

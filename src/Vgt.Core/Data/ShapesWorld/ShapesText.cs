@@ -46,6 +46,21 @@ public static class ShapesText
     }
 
     /// <summary>
+    /// The two objects of a scene with exactly two objects of different shapes, in the order a raster scan over
+    /// <paramref name="tokenPixels"/> × <paramref name="tokenPixels"/> tiles first meets them: by the tile row of the top
+    /// edge, then the tile column of the first top pixel (a square's left corner; the apex, top vertex or top of the disc
+    /// of the others, at the box's centre column), then the left edge. Null for any other scene.
+    /// </summary>
+    public static (SceneObject First, SceneObject Second)? RasterOrderedPair(ShapesScene scene, int tokenPixels)
+    {
+        if (tokenPixels < 1) throw new ArgumentOutOfRangeException(nameof(tokenPixels), $"must be ≥ 1, got {tokenPixels}");
+        if (scene.Objects.Count != 2 || scene.Objects[0].Shape == scene.Objects[1].Shape) return null;
+        (int, int, int) Key(SceneObject o) => (o.Y0 / tokenPixels, (o.Shape == "square" ? o.X0 : o.X0 + o.Side / 2) / tokenPixels, o.X0);
+        var (a, b) = (scene.Objects[0], scene.Objects[1]);
+        return Key(b).CompareTo(Key(a)) < 0 ? (b, a) : (a, b);
+    }
+
+    /// <summary>
     /// A two-object scene told as a relation in GenEval's position wording: "a red circle left of a blue square", or
     /// without the colours ("a circle left of a square"), each with probability one half so that both the position
     /// prompts' wording and colour binding are taught. The subject (A or B) and, where two relations hold (a diagonal
