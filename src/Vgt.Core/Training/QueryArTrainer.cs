@@ -521,6 +521,7 @@ public sealed class QueryArTrainer : IDisposable
             ["caption_dropout"] = config.CaptionDropout.ToString(inv),
             ["caption_probability"] = config.Data.CaptionProbability.ToString(inv),
             ["relation_caption_probability"] = config.Data.RelationCaptionProbability.ToString(inv),
+            ["raster_name_order"] = config.Data.RasterNameOrder ? "true" : "false",
             ["caption_prefix"] = config.Data.CaptionPrefix,
             ["training_config"] = configPath is null ? TrainingConfigFile : configPath.Replace('\\', '/'),
         };

@@ -298,9 +298,9 @@ public sealed class QueryArTrainerTests : IDisposable
         var trained = TinyVgt.Train(root, steps: 2);
         var written = ConfigJson.Load<QueryArTrainConfig>(Path.Combine(dir, QueryArTrainer.TrainingConfigFile));
         Assert.Equal(ConfigJson.Serialize(trained), ConfigJson.Serialize(written));
-        Assert.Equal(("2", "0", "1", "0", QueryArTrainer.TrainingConfigFile),
+        Assert.Equal(("2", "0", "1", "0", "false", QueryArTrainer.TrainingConfigFile),
             (g.Config.Provenance["steps"], g.Config.Provenance["raster_fraction"], g.Config.Provenance["head_batch_mul"],
-             g.Config.Provenance["relation_caption_probability"], g.Config.Provenance["training_config"]));
+             g.Config.Provenance["relation_caption_probability"], g.Config.Provenance["raster_name_order"], g.Config.Provenance["training_config"]));
 
         Directory.Delete(Path.Combine(dir, "ae"), true);
         var e = Assert.Throws<DirectoryNotFoundException>(() => VgtGenerator.Load(dir));
