@@ -312,8 +312,8 @@ public sealed class QueryArTrainer : IDisposable
         if (data.RelationCaptionProbability > 0 && rng.NextDouble() < data.RelationCaptionProbability
             && ShapesText.RelationCaption(scene, rng) is { } relation)
             return data.CaptionPrefix + relation;
-        return data.CaptionPrefix + (pair is { } q
-            ? $"{ShapesPrompt.Np(q.First.Color, q.First.Shape)} and {ShapesPrompt.Np(q.Second.Color, q.Second.Shape)}"   // the caption's wording, raster order
+        return data.CaptionPrefix + (pair is { } q   // the caption's own two groups, in raster order instead of left to right
+            ? $"{new CaptionGroup(q.First.Color, q.First.Shape, 1).Text} and {new CaptionGroup(q.Second.Color, q.Second.Shape, 1).Text}"
             : ShapesText.Caption(scene));
     }
 
