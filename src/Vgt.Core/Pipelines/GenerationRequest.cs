@@ -79,6 +79,15 @@ public sealed record GenerationRequest
     /// <summary>Latent tokens given in advance (completion / inpainting): fed first, never sampled; null = none.</summary>
     public KnownTokens? Known { get; init; }
 
+    /// <summary>
+    /// Models with a layout plan: this plan text for every image instead of one the model writes (e.g. "red square 352,
+    /// blue circle 615"); null = the model plans. Refused for a model without a plan.
+    /// </summary>
+    public string? Layout { get; init; }
+
+    /// <summary>Models with a layout plan: the plan's sampling temperature (0 = greedy); null = the model's plan.temperature.</summary>
+    public double? PlanTemperature { get; init; }
+
     /// <summary>What to store in the PNG of image <paramref name="index"/> (0-based in the result's order).</summary>
     public GenerationParameters ParametersFor(int index, string modelId = "") => new()
     {
@@ -106,6 +115,7 @@ public sealed record GenerationRequest
         if (CodeCfg is { } codeCfg) extras["Code CFG"] = codeCfg.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (GroupScheduleNote is { } groups) extras["Group schedule"] = groups;
         if (Known is { } known) extras["Known tokens"] = known.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (PlanTemperature is { } pt) extras["Plan temperature"] = pt.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         return extras;
     }
 }

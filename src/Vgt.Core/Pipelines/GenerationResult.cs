@@ -7,9 +7,9 @@ public sealed record GenerationTimings(TimeSpan Tokenize, TimeSpan Llm, TimeSpan
 
 /// <summary>
 /// Images [N, 3, H, W] (≈[−1, 1], unclamped) and latents [N, C, h, w] (channel-normed), in the order
-/// [p₁×G, p₂×G, …]; the token order used; timings.
+/// [p₁×G, p₂×G, …]; the token order used; timings; for a model with a layout plan, each image's plan text (else null).
 /// </summary>
-public sealed record GenerationResult(Tensor Images, Tensor Latents, int[] Order, GenerationTimings Timings) : IDisposable
+public sealed record GenerationResult(Tensor Images, Tensor Latents, int[] Order, GenerationTimings Timings, IReadOnlyList<string>? Plans = null) : IDisposable
 {
     public void Dispose()
     {

@@ -47,14 +47,17 @@ public sealed class TextToImagePipeline
         var cfg = model.Config;
 
         var clock = Stopwatch.StartNew();
-        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance, cfg.MaxPromptTokens);
+        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance,
+            cfg.MaxPromptTokens - (cfg.Plan?.MaxTokens ?? 0));                               // a plan shares the prompt budget
+        var tokenizeTime = clock.Elapsed;
+        var seed = new VgtSeed(request.Seed);
+        IReadOnlyList<string>? plans = null;
+        if (cfg.Plan is { } planConfig) (batch, plans) = WithPlans(batch, request, planConfig, seed);
         bool threeTokensPerPosition = request.Mode == DecodingMode.ReferenceCompat && request.ParallelK > 1;
         long needed = batch.Length + ImageStartIds.Count + (threeTokensPerPosition ? 3L : 2L) * tokens;
         if (needed > cfg.Llm.MaxPositionEmbeddings)
             throw new ArgumentException($"prompt ({batch.Length} tokens) plus {tokens} image positions need {needed} positions; the LLM's max_position_embeddings is {cfg.Llm.MaxPositionEmbeddings}");
-        var tokenizeTime = clock.Elapsed;
 
-        var seed = new VgtSeed(request.Seed);
         var schedule = Schedule(request, tokens, seed);
         var settings = new DecodingSettings
         {
@@ -89,7 +92,29 @@ public sealed class TextToImagePipeline
         CheckImages(images, latents.shape[0], request.Size);
         var decodeTime = clock.Elapsed;
         var timings = new GenerationTimings(tokenizeTime, decoded.Llm, decoded.Head, decodeTime, total.Elapsed);
-        return new GenerationResult(images.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope(), schedule.Order, timings);
+        return new GenerationResult(images.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope(), schedule.Order, timings, plans);
+    }
+
+    /// <summary>
+    /// The batch with each conditional row's layout plan appended (written by the model with the seed's "plan" stream, row
+    /// after row, or the request's <see cref="GenerationRequest.Layout"/>); unconditional rows are left as they are.
+    /// </summary>
+    private (TokenBatch Batch, IReadOnlyList<string> Plans) WithPlans(TokenBatch batch, GenerationRequest request, LayoutPlanConfig plan, VgtSeed seed)
+    {
+        if (ImageStartIds.Count != 1)
+            throw new InvalidOperationException($"a layout plan needs a one-token image-start marker; '{model.Config.Prompts.ImageStart}' is {ImageStartIds.Count} tokens");
+        int conditional = request.Prompts.Count * request.ImagesPerPrompt;
+        int[]? given = request.Layout is { } layout ? tokenizer.Encode(layout) : null;
+        var rows = Enumerable.Range(0, batch.Count).Select(batch.Row).ToList();
+        var texts = new List<string>(conditional);
+        using var generator = seed.TorchGenerator("plan");
+        for (int r = 0; r < conditional; r++)
+        {
+            var ids = given ?? LayoutPlanner.Plan(model, rows[r], ImageStartIds[0], plan.MaxTokens, request.PlanTemperature ?? plan.Temperature, generator);
+            texts.Add(tokenizer.Decode(ids));
+            rows[r] = [.. rows[r], .. ids];
+        }
+        return (TokenBatch.FromRows(rows, tokenizer.PadId), texts);           // PromptBatch pads with the same id
     }
 
     /// <summary>Checks everything that does not need the tokenizer; returns the token grid (h, w).</summary>
@@ -112,6 +137,12 @@ public sealed class TextToImagePipeline
             throw new ArgumentOutOfRangeException(nameof(r), r.ParallelK, $"parallel K must be in [1, L = {tokens}] (tokens of a {h}×{w} grid)");
         if (!double.IsFinite(r.Cfg)) throw new ArgumentOutOfRangeException(nameof(r), r.Cfg, "cfg must be a finite number");
         if (r.CodeCfg is { } cc && !double.IsFinite(cc)) throw new ArgumentOutOfRangeException(nameof(r), r.CodeCfg, "code cfg must be a finite number");
+        if (cfg.Plan is null && (r.Layout is not null || r.PlanTemperature is not null))
+            throw new ArgumentException("this model writes no layout plan (its config has no plan); drop --layout / --plan-temperature", nameof(r));
+        if (r.Layout is { } layout && (string.IsNullOrWhiteSpace(layout) || tokenizer.Encode(layout).Length > cfg.Plan!.MaxTokens))
+            throw new ArgumentException($"the layout must be non-empty text of at most plan.max_tokens = {cfg.Plan!.MaxTokens} tokens", nameof(r));
+        if (r.PlanTemperature is { } planT && !(planT >= 0 && double.IsFinite(planT)))
+            throw new ArgumentOutOfRangeException(nameof(r), r.PlanTemperature, "the plan temperature must be a finite number >= 0 (0 = greedy)");
         int minSteps = r.Sampler == SamplerKind.EulerMaruyama ? 2 : 1;
         if (r.Steps < minSteps) throw new ArgumentOutOfRangeException(nameof(r), r.Steps, $"steps must be >= {minSteps} for {r.Sampler}");
         SamplerTemperature.Check(r.Temperature);

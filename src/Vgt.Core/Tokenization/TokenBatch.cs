@@ -21,6 +21,21 @@ public sealed class TokenBatch
         (Count, Length, Ids, Mask, Lengths) = (count, length, ids, mask, lengths);
     }
 
+    /// <summary>Right-pads <paramref name="rows"/> with <paramref name="padId"/> to the longest row; mask true on real tokens.</summary>
+    public static TokenBatch FromRows(IReadOnlyList<int[]> rows, int padId)
+    {
+        int length = rows.Count == 0 ? 0 : rows.Max(r => r.Length);
+        var ids = new int[rows.Count * length];
+        var mask = new bool[rows.Count * length];
+        Array.Fill(ids, padId);
+        for (int b = 0; b < rows.Count; b++)
+        {
+            rows[b].CopyTo(ids, b * length);
+            mask.AsSpan(b * length, rows[b].Length).Fill(true);
+        }
+        return new TokenBatch(rows.Count, length, ids, mask, rows.Select(r => r.Length).ToArray());
+    }
+
     public int this[int row, int position] => Ids[row * Length + position];
 
     /// <summary>Row <paramref name="row"/> without its padding.</summary>

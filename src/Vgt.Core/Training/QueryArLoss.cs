@@ -12,6 +12,9 @@ namespace Vgt.Training;
 /// </summary>
 public static class QueryArLoss
 {
+    /// <summary>The target id that the plan loss skips (as PyTorch's ignore_index).</summary>
+    public const long IgnoreTarget = -100;
+
     /// <summary>
     /// latents [B, C, h·p, w·p] (channel-normed AE latents); promptIds [B, T] int64 (right-padded);
     /// promptMask [B, T] bool (true = real token). Random draws from <paramref name="generator"/>, in this order:
@@ -70,7 +73,31 @@ public static class QueryArLoss
             throw new InvalidOperationException("a REPA target was given but the head produced no REPA features (put the model in training mode)");
         var total = flow.RepaLoss is { } r ? flow.Loss + cfg.RepaLossWeight * r : flow.Loss;
         if (codeLoss is not null) total = total + cfg.TokenCodeLossWeight * codeLoss;
-        return new QueryArLossResult(total, flow.Loss, flow.RepaLoss, perm, c, t, codeLoss, codeAccuracy);
+        Tensor? planLoss = null, planAccuracy = null;
+        if (options.PlanTargets is { } planTargets)
+        {
+            (planLoss, planAccuracy) = PlanLoss(model, hidden.narrow(1, 0, promptIds.shape[1]), planTargets);
+            total = total + cfg.Plan!.LossWeight * planLoss;
+        }
+        return new QueryArLossResult(total, flow.Loss, flow.RepaLoss, perm, c, t, codeLoss, codeAccuracy, planLoss, planAccuracy);
+    }
+
+    /// <summary>
+    /// LM cross-entropy of the layout plan: textHidden [B, T, D] (the final-normed hidden states of the prompt
+    /// positions), targets [B, T] (<see cref="IgnoreTarget"/> where nothing is predicted); logits from the tied embedding.
+    /// </summary>
+    internal static (Tensor Loss, Tensor Accuracy) PlanLoss(QueryArModel model, Tensor textHidden, Tensor targets)
+    {
+        var flat = targets.reshape(-1);                                                  // [B·T]
+        var at = flat.ne(IgnoreTarget).nonzero().squeeze(1);                            // [M] predicted positions
+        if (at.shape[0] == 0) return (zeros([], dtype: float32) * textHidden.sum(), zeros([], dtype: float32));   // every row unconditional
+        var h = textHidden.reshape(-1, textHidden.shape[2]).index_select(0, at);        // [M, D]
+        var y = flat.index_select(0, at);                                                // [M]
+        var logits = nn.functional.linear(h, model.Decoder.EmbedTokens.Weight);          // [M, V] (tied lm_head)
+        var loss = nn.functional.cross_entropy(logits, y);
+        Tensor accuracy;
+        using (no_grad()) accuracy = logits.argmax(1).eq(y).to(float32).mean();
+        return (loss, accuracy);
     }
 
     internal static Tensor Permutation(QueryArLossOptions o, long b, int l, Generator generator)
@@ -122,5 +149,11 @@ public static class QueryArLoss
             throw new ArgumentException($"prompt length {ids.shape[1]} exceeds max_prompt_tokens = {cfg.MaxPromptTokens}; truncate with QueryArPrompts", nameof(ids));
         if (o.ImageStartIds.Count == 0) throw new ArgumentException("ImageStartIds is empty", nameof(o));
         if (o.HeadBatchMul < 1) throw new ArgumentException($"HeadBatchMul must be ≥ 1, got {o.HeadBatchMul}", nameof(o));
+        if (o.PlanTargets is { } pt)
+        {
+            if (cfg.Plan is null) throw new ArgumentException("plan targets were given but the model has no plan (config plan)", nameof(o));
+            if (!pt.shape.SequenceEqual(ids.shape))
+                throw new ArgumentException($"plan targets must match the prompt ids [{string.Join(",", ids.shape)}], got [{string.Join(",", pt.shape)}]", nameof(o));
+        }
     }
 }

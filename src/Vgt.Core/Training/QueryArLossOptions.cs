@@ -42,6 +42,13 @@ public sealed record QueryArLossOptions
     /// grid, §8.6). Used when the config has a REPA weight &gt; 0 and the head is in training mode.
     /// </summary>
     public Tensor? RepaTarget { get; init; }
+
+    /// <summary>
+    /// Layout-plan LM targets [B, T] int64 over the prompt positions (models with a plan): at prompt position i the id
+    /// that position i + 1 must predict (the plan's tokens, and the image-start marker after the plan's last token),
+    /// <see cref="QueryArLoss.IgnoreTarget"/> elsewhere. Null = no plan loss. Built by <see cref="LayoutPlanTargets"/>.
+    /// </summary>
+    public Tensor? PlanTargets { get; init; }
 }
 
 /// <summary>Outputs of one loss evaluation.</summary>
@@ -53,5 +60,7 @@ public sealed record QueryArLossOptions
 /// <param name="T">[m·B·L] flow times (m = <see cref="QueryArLossOptions.HeadBatchMul"/>).</param>
 /// <param name="CodeLoss">Cross-entropy of the token codes (token_codes &gt; 0; unweighted), else null.</param>
 /// <param name="CodeAccuracy">Fraction of tokens whose code is the arg-max of the logits, else null.</param>
+/// <param name="PlanLoss">Cross-entropy of the layout plan's tokens (<see cref="QueryArLossOptions.PlanTargets"/>; unweighted), else null.</param>
+/// <param name="PlanAccuracy">Fraction of plan targets that are the arg-max of their logits, else null.</param>
 public sealed record QueryArLossResult(Tensor Loss, Tensor FlowLoss, Tensor? RepaLoss, Tensor Permutation, Tensor Conditions, Tensor T,
-    Tensor? CodeLoss = null, Tensor? CodeAccuracy = null);
+    Tensor? CodeLoss = null, Tensor? CodeAccuracy = null, Tensor? PlanLoss = null, Tensor? PlanAccuracy = null);

@@ -64,17 +64,5 @@ public sealed class QueryArPrompts
     }
 
     /// <summary>The reference collate: right-pad with <paramref name="padId"/> (0) to the longest row, mask true on real tokens.</summary>
-    public static TokenBatch Collate(IReadOnlyList<int[]> rows, int padId = 0)
-    {
-        int length = rows.Count == 0 ? 0 : rows.Max(r => r.Length);
-        var ids = new int[rows.Count * length];
-        var mask = new bool[rows.Count * length];
-        Array.Fill(ids, padId);
-        for (int b = 0; b < rows.Count; b++)
-        {
-            rows[b].CopyTo(ids, b * length);
-            mask.AsSpan(b * length, rows[b].Length).Fill(true);
-        }
-        return new TokenBatch(rows.Count, length, ids, mask, rows.Select(r => r.Length).ToArray());
-    }
+    public static TokenBatch Collate(IReadOnlyList<int[]> rows, int padId = 0) => TokenBatch.FromRows(rows, padId);
 }

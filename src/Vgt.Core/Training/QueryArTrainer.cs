@@ -48,6 +48,9 @@ public sealed class QueryArTrainer : IDisposable
     private readonly List<Parameter> trainable;
     private readonly List<Parameter> clipped;            // trainable + the cell probe's
     private readonly int tokenGrid;                      // g: the g × g token grid of a training image
+
+    /// <summary>Side of one image token in the scene's 64-unit canvas coordinates (the units of object boxes).</summary>
+    private int TokenCanvasPixels => ShapesVocabulary.CanvasSize / tokenGrid;
     private readonly CellProbe? cellProbe;
     private readonly AdamW? probeOptimizer;
     private readonly long[] pool;
@@ -73,6 +76,9 @@ public sealed class QueryArTrainer : IDisposable
 
     /// <summary>(cross-entropy, accuracy) of the last step's token codes; null without codes.</summary>
     public (double Loss, double Accuracy)? LastCodes { get; private set; }
+
+    /// <summary>(cross-entropy, token accuracy) of the last step's layout plans; null without a plan.</summary>
+    public (double Loss, double Accuracy)? LastPlan { get; private set; }
 
     /// <summary>Steps completed (the next step to run).</summary>
     public long Step { get; private set; }
@@ -119,8 +125,14 @@ public sealed class QueryArTrainer : IDisposable
         }
         Model.train();
 
-        prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens, config.Truncation);
+        prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens - (mc.Plan?.MaxTokens ?? 0), config.Truncation);   // a plan shares the prompt budget
         lossOptions = new QueryArLossOptions { ImageStartIds = prompts.ImageStartIds, Permutation = config.Permutation, RasterFraction = config.RasterFraction, HeadBatchMul = config.HeadBatchMul };
+        if (mc.Plan is { } plan)
+        {
+            if (prompts.ImageStartIds.Length != 1)
+                throw new ConfigValidationException("model.plan", $"needs a one-token image-start marker (the plan ends by predicting it); '{mc.Prompts.ImageStart}' is {prompts.ImageStartIds.Length} tokens");
+            this.log.WriteLine($"layout plan: {plan.LossWeight} × the LM loss of each scene's plan (e.g. \"red square 352, blue circle 615\"), written before the image");
+        }
         var o = config.Optim;
         schedule = o.Schedule();
         var named = Model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
@@ -301,7 +313,7 @@ public sealed class QueryArTrainer : IDisposable
     internal string TextOf(ShapesScene scene, Random rng)
     {
         var data = config.Data;
-        var pair = data.RasterNameOrder ? ShapesText.RasterOrderedPair(scene, data.ImageSize / tokenGrid) : null;
+        var pair = data.RasterNameOrder ? ShapesText.RasterOrderedPair(scene, TokenCanvasPixels) : null;
         if (!(data.CaptionProbability > 0 && rng.NextDouble() < data.CaptionProbability))
             return (pair, scene.Prompt.Tag) switch
             {
@@ -320,17 +332,42 @@ public sealed class QueryArTrainer : IDisposable
     /// <summary>
     /// Latents [B,C,h,w], collated prompt ids / mask and the scenes for the batch of step <paramref name="step"/>.
     /// </summary>
-    private (Tensor Latents, Tensor Ids, Tensor Mask, IReadOnlyList<ShapesScene> Scenes) Batch(long step)
+    private (Tensor Latents, Tensor Ids, Tensor Mask, Tensor? PlanTargets, IReadOnlyList<ShapesScene> Scenes) Batch(long step)
     {
         var idx = BatchIndices(step);
         var textRng = seed.DotNetRandom($"text/{step}");
         var scenes = idx.Select(i => ShapesSceneSampler.ForSceneSeed(pool[i], config.Data.CategoryWeights)).ToList();
-        var rows = scenes.Select(scene => prompts.Encode(TextOf(scene, textRng), textRng, config.CaptionDropout)).ToList();
-        var batch = QueryArPrompts.Collate(rows);
+        var texts = scenes.Select(scene => prompts.Text(TextOf(scene, textRng), textRng, config.CaptionDropout)).ToList();   // same draws as Encode
+        var rows = texts.Select(t => prompts.Truncate(Tokenizer.Encode(t))).ToList();
         var latents = cache is not null
             ? cache.index_select(0, tensor(idx.Select(i => (long)i).ToArray()))
             : EncodeScenes(idx.Select(i => pool[i]).ToArray());
-        return (latents, tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]), scenes);
+        var (ids, mask, planTargets) = Collate(rows, scenes, texts.Select(t => t == prompts.Templates.Unconditional()).ToList());
+        return (latents, ids, mask, planTargets, scenes);
+    }
+
+    /// <summary>
+    /// Collated prompt ids and mask; with a layout plan, every conditional row also carries its scene's plan and the
+    /// plan's LM targets (<see cref="LayoutPlanTargets"/>).
+    /// </summary>
+    private (Tensor Ids, Tensor Mask, Tensor? PlanTargets) Collate(IReadOnlyList<int[]> rows, IReadOnlyList<ShapesScene> scenes, IReadOnlyList<bool> unconditional)
+    {
+        if (config.Model.Plan is not { } plan)
+        {
+            var batch = QueryArPrompts.Collate(rows);
+            return (tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]), tensor(batch.Mask, [batch.Count, batch.Length]), null);
+        }
+        var plans = scenes.Select((scene, b) => unconditional[b] ? null : PlanIds(scene, plan)).ToList();
+        var (withPlans, targets) = LayoutPlanTargets.Build(rows, plans, prompts.ImageStartIds[0]);
+        return (tensor(withPlans.IdsAsInt64(), [withPlans.Count, withPlans.Length]), tensor(withPlans.Mask, [withPlans.Count, withPlans.Length]),
+            tensor(targets, [withPlans.Count, withPlans.Length]));
+    }
+
+    /// <summary>A scene's layout plan ids (<see cref="ShapesLayoutPlan"/>), cut to plan.max_tokens.</summary>
+    private int[] PlanIds(ShapesScene scene, LayoutPlanConfig plan)
+    {
+        var ids = Tokenizer.Encode(ShapesLayoutPlan.Text(scene, TokenCanvasPixels));
+        return ids.Length <= plan.MaxTokens ? ids : ids[..plan.MaxTokens];
     }
 
     /// <summary>
@@ -356,16 +393,17 @@ public sealed class QueryArTrainer : IDisposable
     {
         using var scope = NewDisposeScope();
         long s = Step;
-        var (latents, ids, mask, scenes) = Batch(s);
+        var (latents, ids, mask, planTargets, scenes) = Batch(s);
         var generator = seed.TorchGenerator($"loss/{s}");
         schedule.Apply(optimizer, s);
         if (probeOptimizer is not null) schedule.Apply(probeOptimizer, s);
         Model.train();
         optimizer.zero_grad();
         probeOptimizer?.zero_grad();
-        var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions);
+        var result = QueryArLoss.Compute(Model, latents, ids, mask, generator, lossOptions with { PlanTargets = planTargets });
         var total = result.Loss;
         LastCodes = result.CodeLoss is { } cl ? (cl.item<float>(), result.CodeAccuracy!.item<float>()) : null;
+        LastPlan = result.PlanLoss is { } pl ? (pl.item<float>(), result.PlanAccuracy!.item<float>()) : null;
         LastCellProbe = null;
         if (cellProbe is not null)
         {
@@ -395,7 +433,8 @@ public sealed class QueryArTrainer : IDisposable
     /// <summary>
     /// Flow loss of the EMA-free live model on a fixed validation batch with fixed noise (no caption dropout), twice: with
     /// one random order per sample (whatever the config's <c>permutation</c> and <c>raster_fraction</c>, so runs with
-    /// different order mixes stay comparable) and in raster order (the order that decoding at parallel 1 uses).
+    /// different order mixes stay comparable) and in raster order (the order that decoding at parallel 1 uses). A model
+    /// with a layout plan is given each scene's true plan after its prompt, so its loss is that of drawing a known layout.
     /// </summary>
     public QueryArValidation ValidationLoss()
     {
@@ -405,10 +444,8 @@ public sealed class QueryArTrainer : IDisposable
         var samples = val.Stream().Take(config.Run.EvalBatchSize).ToList();
         var rng = new Random(0);
         var rows = samples.Select(x => prompts.Encode(x.Prompt, rng, dropout: 0)).ToList();
-        var batch = QueryArPrompts.Collate(rows);
         var latents = EncodeScenes(samples.Select(x => x.SceneSeed).ToArray());
-        var ids = tensor(batch.IdsAsInt64(), [batch.Count, batch.Length]);
-        var mask = tensor(batch.Mask, [batch.Count, batch.Length]);
+        var (ids, mask, _) = Collate(rows, samples.Select(x => x.Scene).ToList(), samples.Select(_ => false).ToList());   // with the scenes' plans
         Model.eval();
         double Loss(double rasterFraction) => QueryArLoss.Compute(Model, latents, ids, mask, seed.TorchGenerator("validation"),
             lossOptions with { Permutation = PermutationMode.PerSample, RasterFraction = rasterFraction }).FlowLoss.item<float>();
@@ -456,6 +493,12 @@ public sealed class QueryArTrainer : IDisposable
                 {
                     (row["code_loss"], row["code_accuracy"]) = (co.Loss, co.Accuracy);
                     extra += string.Format(CultureInfo.InvariantCulture, " codes {0:0.0000} acc {1:0.000}", co.Loss, co.Accuracy);
+                }
+                if (LastPlan is { } pl)
+                {
+                    (row["plan_loss"], row["plan_accuracy"]) = (pl.Loss, pl.Accuracy);
+                    extra += string.Format(CultureInfo.InvariantCulture, " plan {0:0.0000} acc {1:0.000}", pl.Loss, pl.Accuracy);
+                    if (!double.IsFinite(pl.Loss)) throw new InvalidOperationException($"the plan loss became {pl.Loss} at step {Step}; lower optim.lr or model.plan.loss_weight");
                 }
                 if (LastCellProbe is { } cp)
                 {

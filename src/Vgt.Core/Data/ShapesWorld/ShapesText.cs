@@ -55,9 +55,19 @@ public static class ShapesText
     {
         if (tokenPixels < 1) throw new ArgumentOutOfRangeException(nameof(tokenPixels), $"must be ≥ 1, got {tokenPixels}");
         if (scene.Objects.Count != 2 || scene.Objects[0].Shape == scene.Objects[1].Shape) return null;
-        (int, int, int) Key(SceneObject o) => (o.Y0 / tokenPixels, (o.Shape == "square" ? o.X0 : o.X0 + o.Side / 2) / tokenPixels, o.X0);
         var (a, b) = (scene.Objects[0], scene.Objects[1]);
-        return Key(b).CompareTo(Key(a)) < 0 ? (b, a) : (a, b);
+        return RasterKey(b, tokenPixels).CompareTo(RasterKey(a, tokenPixels)) < 0 ? (b, a) : (a, b);
+    }
+
+    /// <summary>
+    /// Where a raster scan over <paramref name="tokenPixels"/>-pixel tiles first meets an object: (tile row of the top
+    /// edge, tile column of the first top pixel, left edge); smaller keys are met first.
+    /// </summary>
+    public static (int Row, int Column, int X0) RasterKey(SceneObject o, int tokenPixels)
+    {
+        if (tokenPixels < 1) throw new ArgumentOutOfRangeException(nameof(tokenPixels), $"must be ≥ 1, got {tokenPixels}");
+        int firstTopX = o.Shape == "square" ? o.X0 : o.X0 + o.Side / 2;   // a square's left corner; the apex / top vertex / top of the disc
+        return (o.Y0 / tokenPixels, firstTopX / tokenPixels, o.X0);
     }
 
     /// <summary>

@@ -7,8 +7,8 @@ namespace Vgt.Models.QueryAr;
 
 /// <summary>
 /// VGT-AR (QueryAR) model shape (reference §7.1, §12). JSON (snake_case): llm, latent_channels, latent_patch_size,
-/// metaquery_max_h, metaquery_max_w, head, repa_loss_weight, max_prompt_tokens, prompts, token_codes, token_code_loss_weight
-/// (the last two are not in the reference; 0 codes = the reference model).
+/// metaquery_max_h, metaquery_max_w, head, repa_loss_weight, max_prompt_tokens, prompts, token_codes, token_code_loss_weight,
+/// plan (the last three are not in the reference; 0 codes and no plan = the reference model).
 /// </summary>
 public sealed record QueryArConfig : IValidatable
 {
@@ -47,6 +47,9 @@ public sealed record QueryArConfig : IValidatable
     /// <summary>Weight of the code cross-entropy next to the flow loss (only with token_codes &gt; 0).</summary>
     public double TokenCodeLossWeight { get; init; } = 1.0;
 
+    /// <summary>The optional layout plan written before the image (<see cref="LayoutPlanConfig"/>); null = the reference model.</summary>
+    public LayoutPlanConfig? Plan { get; init; }
+
     /// <summary>Width of one latent token, C·p².</summary>
     [JsonIgnore] public int TokenDim => LatentChannels * LatentPatchSize * LatentPatchSize;
 
@@ -72,6 +75,14 @@ public sealed record QueryArConfig : IValidatable
             $"must be finite and >= 0, got {TokenCodeLossWeight}");
         ConfigValidationException.Require(MaxPromptTokens >= 1 && MaxPromptTokens < Llm.MaxPositionEmbeddings, "max_prompt_tokens",
             $"must be in [1, max_position_embeddings={Llm.MaxPositionEmbeddings}), got {MaxPromptTokens}");
+        if (Plan is { } plan)
+        {
+            plan.Validate();
+            ConfigValidationException.Require(Llm.TieWordEmbeddings, "plan",
+                "needs an LLM with tied word embeddings (tie_word_embeddings): the plan's logits come from the embedding, and the generator carries no separate lm_head");
+            ConfigValidationException.Require(plan.MaxTokens < MaxPromptTokens, "plan.max_tokens",
+                $"must be below max_prompt_tokens = {MaxPromptTokens} (prompt and plan share that budget), got {plan.MaxTokens}");
+        }
     }
 
     /// <summary>VGT-InternVL3 "0.6B" (InternVL3-1B LLM, D = 896); REPA off (inference layout).</summary>
