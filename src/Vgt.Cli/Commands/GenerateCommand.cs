@@ -23,16 +23,17 @@ public static class GenerateCommand
         var count = new Option<int>("--n") { Description = "Images to make (one batch, one seed)", DefaultValueFactory = _ => 1 };
         var grid = new Option<bool>("--grid") { Description = "Tile the --n images into one PNG" };
         var model = new Option<string>("--model") { Description = $"Generator name (models/NAME) or directory", DefaultValueFactory = _ => DefaultModel };
+        var layout = new Option<string?>("--layout") { Description = "Models with a layout plan: draw this plan instead of one the model writes, e.g. \"red square 352, blue circle 615\" (colour shape XYS: centre cell x, y on an 8×8 grid, size class 0–2)" };
         var sampling = new SamplingOverrides.Options();
         var cmd = new Command("generate", "Generate images from a text prompt (default model: shapes-vgt, 64 px Shapes World).")
         {
-            prompt, output, seed, size, negative, count, grid, model,
+            prompt, output, seed, size, negative, count, grid, model, layout,
         };
         sampling.AddTo(cmd);
         cmd.SetAction(parse =>
         {
             var options = new GenerateOptions(parse.GetValue(prompt)!, parse.GetValue(output), parse.GetValue(seed), parse.GetValue(size),
-                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(model)!, sampling.Read(parse));
+                parse.GetValue(negative), parse.GetValue(count), parse.GetValue(grid), parse.GetValue(model)!, sampling.Read(parse), parse.GetValue(layout));
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
@@ -50,7 +51,7 @@ public static class GenerateCommand
 
     /// <summary>What `vgt generate` was asked for; the sampling settings are the shared <see cref="SamplingOverrides"/>.</summary>
     public sealed record GenerateOptions(string Prompt, string? Output, long Seed, int? Size, string? Negative, int Count, bool Grid, string Model,
-        SamplingOverrides Sampling);
+        SamplingOverrides Sampling, string? Layout = null);
 
 
     /// <summary>Generates and writes the PNGs; <paramref name="cancel"/> (Ctrl-C) stops at the next token group and writes nothing.</summary>
@@ -60,6 +61,7 @@ public static class GenerateCommand
         if (string.IsNullOrWhiteSpace(o.Prompt)) throw new ArgumentException("the prompt is empty; give a description such as \"a photo of a red circle\"");
         if (o.Count < 1) throw new ArgumentException($"--n must be ≥ 1, got {o.Count}");
         if (o.Negative is not null && string.IsNullOrWhiteSpace(o.Negative)) throw new ArgumentException("--negative is empty; leave it out to use the CFG prompt");
+        if (o.Layout is not null && string.IsNullOrWhiteSpace(o.Layout)) throw new ArgumentException("--layout is empty; leave it out to let the model plan the layout");
         var sampling = o.Sampling;
         sampling.Check();
 
@@ -71,7 +73,9 @@ public static class GenerateCommand
         if (px < 1 || px % stride != 0) throw new ArgumentException($"--size {px} is not a multiple of the model's stride {stride} px (e.g. {Math.Max(stride, px / stride * stride)})");
         if (px > max) throw new ArgumentException($"--size {px} exceeds the query grid: at most {max} px ({max / stride}×{max / stride} tokens of {stride} px)");
         int tokens = (px / stride) * (px / stride);
-        request = sampling.ApplyTo(request with { Seed = o.Seed, Size = (px, px), Negative = o.Negative, ImagesPerPrompt = o.Count }, tokens, $"a {px} px image");
+        request = sampling.ApplyTo(request with { Seed = o.Seed, Size = (px, px), Negative = o.Negative, ImagesPerPrompt = o.Count, Layout = o.Layout }, tokens, $"a {px} px image");
+        if (o.Layout is not null && generator.Config.QueryAr.Plan is null)
+            throw new ArgumentException($"--layout needs a model that writes a layout plan; '{dir}' has none (its config has no plan)");
 
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
         try
@@ -79,6 +83,8 @@ public static class GenerateCommand
             using var result = GcSafeRegion.Run(() => generator.Generate(request, new CancellableProgress(ConsoleProgress.Create(), cancel)));
             cancel.ThrowIfCancellationRequested();
             Write(generator, request, result, paths, o.Grid);
+            if (result.Plans is { } plans)
+                for (int i = 0; i < plans.Count; i++) Console.WriteLine(plans.Count == 1 ? $"layout plan: {plans[i]}" : $"layout plan {i}: {plans[i]}");
             var t = result.Timings;
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "wrote {0} ({1} image{2}, {3}×{3} px, seed {4}, cfg {5} {6}, {7} steps, parallel {8}{14}, {9} order) in {10:0.00} s (llm {11:0.00} s, head {12:0.00} s, decode {13:0.00} s)",
@@ -130,6 +136,7 @@ public static class GenerateCommand
             {
                 Extras = new Dictionary<string, string>(p0.Extras) { ["Images"] = n.ToString(CultureInfo.InvariantCulture), ["Grid"] = $"{rows}x{cols}" },
             };
+            if (result.Plans is { } plans) p = p with { Extras = new Dictionary<string, string>(p.Extras) { ["Layout plans"] = string.Join(" | ", plans) } };
             ImageFile.Save(tiled, paths[0], p);
             return;
         }
@@ -137,6 +144,7 @@ public static class GenerateCommand
         {
             var p = generator.ParametersFor(request, i);
             if (n > 1) p = p with { Extras = new Dictionary<string, string>(p.Extras) { ["Batch index"] = i.ToString(CultureInfo.InvariantCulture), ["Batch size"] = n.ToString(CultureInfo.InvariantCulture) } };
+            if (result.Plans is { } plans) p = p with { Extras = new Dictionary<string, string>(p.Extras) { [VgtGenerator.LayoutPlanKey] = plans[i] } };
             ImageFile.Save(images[i], paths[i], p);
         }
     }

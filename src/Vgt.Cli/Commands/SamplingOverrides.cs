@@ -11,11 +11,11 @@ namespace Vgt.Cli.Commands;
 /// </summary>
 public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule = null, int? Steps = null, int? Parallel = null,
     string? Order = null, string? Sampler = null, double? Temperature = null, string? GuidanceInterval = null, int? Threads = null,
-    string? GroupSchedule = null, double? CodeCfg = null)
+    string? GroupSchedule = null, double? CodeCfg = null, double? PlanTemperature = null)
 {
     public bool Any => Cfg is not null || CfgSchedule is not null || Steps is not null || Parallel is not null || Order is not null
                        || Sampler is not null || Temperature is not null || GuidanceInterval is not null || Threads is not null
-                       || GroupSchedule is not null || CodeCfg is not null;
+                       || GroupSchedule is not null || CodeCfg is not null || PlanTemperature is not null;
 
     /// <summary>Checks that need no model; throws <see cref="ArgumentException"/> naming the option.</summary>
     public void Check()
@@ -32,6 +32,8 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
             throw new ArgumentException($"--temperature must be in (0, {SamplerTemperature.Max.ToString(CultureInfo.InvariantCulture)}] (1 = the model's distribution, below 1 sharper), got {t.ToString(CultureInfo.InvariantCulture)}");
         _ = ParseInterval(GuidanceInterval);
         if (Threads is < 1) throw new ArgumentException($"--threads must be ≥ 1, got {Threads}");
+        if (PlanTemperature is { } pt && !(pt >= 0 && double.IsFinite(pt)))
+            throw new ArgumentException($"--plan-temperature must be a finite number ≥ 0 (0 = greedy: one layout per prompt), got {pt.ToString(CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>Sets torch to --threads, else the model's setting (one image per call is many tiny ops: extra threads only add synchronisation).</summary>
@@ -54,6 +56,7 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
             GroupSchedule = ParseGroupSchedule(GroupSchedule) ?? request.GroupSchedule,
             Sampler = ParseSampler(Sampler) ?? request.Sampler, Temperature = Temperature ?? request.Temperature,
             GuidanceInterval = ParseInterval(GuidanceInterval) ?? request.GuidanceInterval, CodeCfg = CodeCfg ?? request.CodeCfg,
+            PlanTemperature = PlanTemperature ?? request.PlanTemperature,
         };
         if (r.ParallelK < 1 || r.ParallelK > tokens)
             throw new ArgumentException($"--parallel {r.ParallelK} is out of range: K must be in [1, {tokens}] (the tokens of {imageNote})");
@@ -105,14 +108,16 @@ public sealed record SamplingOverrides(double? Cfg = null, string? CfgSchedule =
         readonly Option<string?> interval = new("--guidance-interval") { Description = $"Flow times LOW,HIGH in [0, 1] (0 = noise, 1 = data) where CFG applies; elsewhere the conditional velocity alone ({scope}default: the model's; 0,1 = always, the reference)" };
         readonly Option<string?> groupSchedule = new("--group-schedule") { Description = $"With --parallel K > 1: uniform (the reference's equal groups) or cosine (MAR's: small groups first, same number of steps) ({scope}default: the model's)" };
         readonly Option<double?> codeCfg = new("--code-cfg") { Description = $"Guidance scale on the token-code logits of models with token codes ({scope}default: the model's, else the flow's scale at each step)" };
+        readonly Option<double?> planTemperature = new("--plan-temperature") { Description = $"Models with a layout plan: the plan's sampling temperature, 0 = greedy ({scope}default: the model's)" };
         readonly Option<int?> threads = new("--threads") { Description = $"Torch threads ({scope}default: the model's setting, else torch's)" };
 
         public void AddTo(Command command)
         {
-            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, groupSchedule, sampler, temperature, interval, codeCfg, threads }) command.Options.Add(o);
+            foreach (Option o in new Option[] { cfg, cfgSchedule, steps, parallel, order, groupSchedule, sampler, temperature, interval, codeCfg, planTemperature, threads }) command.Options.Add(o);
         }
 
         public SamplingOverrides Read(ParseResult p) => new(p.GetValue(cfg), p.GetValue(cfgSchedule), p.GetValue(steps), p.GetValue(parallel),
-            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads), p.GetValue(groupSchedule), p.GetValue(codeCfg));
+            p.GetValue(order), p.GetValue(sampler), p.GetValue(temperature), p.GetValue(interval), p.GetValue(threads), p.GetValue(groupSchedule), p.GetValue(codeCfg),
+            p.GetValue(planTemperature));
     }
 }

@@ -22,6 +22,9 @@ public sealed class RgbImage
     }
 
     public int Offset(int x, int y) => 3 * (y * Width + x);
+
+    /// <summary>Text stored with the image when it is saved as PNG (e.g. a generator's layout plan); null = none.</summary>
+    public IReadOnlyDictionary<string, string>? Text { get; init; }
 }
 
 /// <summary>
@@ -30,7 +33,13 @@ public sealed class RgbImage
 /// </summary>
 public static class RgbImageFiles
 {
-    public static void SavePng(RgbImage image, string path) => AtomicFile.WriteAllBytes(path, Encode(image, SKEncodedImageFormat.Png, 100));
+    /// <summary>Writes a PNG, with the image's <see cref="RgbImage.Text"/> in tEXt/iTXt chunks.</summary>
+    public static void SavePng(RgbImage image, string path)
+    {
+        var bytes = Encode(image, SKEncodedImageFormat.Png, 100);
+        if (image.Text is { Count: > 0 } text) bytes = Imaging.PngText.Write(bytes, text);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
 
     /// <summary>Loads a PNG (or any format Skia decodes); throws <see cref="InvalidDataException"/> naming the file when it is unreadable.</summary>
     public static RgbImage Load(string path)

@@ -30,7 +30,7 @@ public static class PromptBatch
             if (batch.Lengths[r] > maxTokens)
             {
                 string which = r < prompts.Count * imagesPerPrompt ? $"prompt {r / imagesPerPrompt}" : "the negative prompt";
-                throw new ArgumentException($"{which} is {batch.Lengths[r]} tokens after templating; the limit is max_prompt_tokens = {maxTokens}", nameof(prompts));
+                throw new ArgumentException($"{which} is {batch.Lengths[r]} tokens after templating; the limit is {maxTokens} (max_prompt_tokens, less plan.max_tokens when the model writes a layout plan)", nameof(prompts));
             }
         return batch;
     }

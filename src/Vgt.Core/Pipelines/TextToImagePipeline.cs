@@ -47,8 +47,7 @@ public sealed class TextToImagePipeline
         var cfg = model.Config;
 
         var clock = Stopwatch.StartNew();
-        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance,
-            cfg.MaxPromptTokens - (cfg.Plan?.MaxTokens ?? 0));                               // a plan shares the prompt budget
+        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance, cfg.PromptTokenLimit);
         var tokenizeTime = clock.Elapsed;
         var seed = new VgtSeed(request.Seed);
         IReadOnlyList<string>? plans = null;

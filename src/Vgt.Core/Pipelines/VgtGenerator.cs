@@ -98,6 +98,9 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
     public Qwen2Tokenizer Tokenizer { get; }
     public ILatentAutoencoder Autoencoder { get; }
 
+    /// <summary>The PNG text key under which a benchmark image keeps the layout plan it was drawn from (models with a plan).</summary>
+    public const string LayoutPlanKey = "Layout plan";
+
     /// <summary>Settings of <see cref="IImageGenerator.Generate"/> (bench); prompts and seed are replaced per call.</summary>
     public GenerationRequest BenchRequest { get; set; }
 
@@ -117,7 +120,7 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
     public int MaxSize => Math.Min(Config.QueryAr.MetaqueryMaxH, Config.QueryAr.MetaqueryMaxW) * PixelStride;
 
     /// <summary>Tokens of the longest templated prompt the model takes.</summary>
-    public int MaxPromptTokens => Config.QueryAr.MaxPromptTokens;
+    public int MaxPromptTokens => Config.QueryAr.PromptTokenLimit;
 
     public static VgtGenerator Load(string directory)
     {
@@ -224,7 +227,8 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
     public RgbImage Generate(GenEvalMetadata metadata, long seed)
     {
         using var result = pipeline.Generate(BenchRequest with { Prompts = [metadata.Prompt], Seed = seed, ImagesPerPrompt = 1 });
-        return ToRgb(result.Images[0]);
+        var image = ToRgb(result.Images[0]);
+        return result.Plans is { } plans ? new RgbImage(image.Width, image.Height, image.Pixels) { Text = new Dictionary<string, string> { [LayoutPlanKey] = plans[0] } } : image;
     }
 
     // ---------------------------------------------------------------- IImageCompleter

@@ -125,7 +125,7 @@ public sealed class QueryArTrainer : IDisposable
         }
         Model.train();
 
-        prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.MaxPromptTokens - (mc.Plan?.MaxTokens ?? 0), config.Truncation);   // a plan shares the prompt budget
+        prompts = new QueryArPrompts(Tokenizer, mc.Prompts, mc.PromptTokenLimit, config.Truncation);
         lossOptions = new QueryArLossOptions { ImageStartIds = prompts.ImageStartIds, Permutation = config.Permutation, RasterFraction = config.RasterFraction, HeadBatchMul = config.HeadBatchMul };
         if (mc.Plan is { } plan)
         {

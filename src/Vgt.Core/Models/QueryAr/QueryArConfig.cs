@@ -50,6 +50,9 @@ public sealed record QueryArConfig : IValidatable
     /// <summary>The optional layout plan written before the image (<see cref="LayoutPlanConfig"/>); null = the reference model.</summary>
     public LayoutPlanConfig? Plan { get; init; }
 
+    /// <summary>Longest templated prompt in tokens once the plan's share is set aside: max_prompt_tokens − plan.max_tokens.</summary>
+    [JsonIgnore] public int PromptTokenLimit => MaxPromptTokens - (Plan?.MaxTokens ?? 0);
+
     /// <summary>Width of one latent token, C·p².</summary>
     [JsonIgnore] public int TokenDim => LatentChannels * LatentPatchSize * LatentPatchSize;
 
