@@ -33,21 +33,24 @@ public static class VgtGenerateBench
             Console.WriteLine($"model: {label}");
             if (File.Exists("/proc/loadavg")) Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()} (other processes share the cores)");
             Console.WriteLine($"fp32 matmul floor: {Harness.F(floor256, "0.0")} GFLOP/s (256³), {Harness.F(floor1024, "0.0")} GFLOP/s (1024³)\n");
-            Console.WriteLine("| parallel K | steps | cfg | total s | LLM s | head s | decode s | LLM GFLOP | head GFLOP | decode GFLOP | floor s (256³ rate) | total / floor |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| parallel K | steps | cfg | total s | plan s | LLM s | head s | decode s | plan + LLM GFLOP | head GFLOP | decode GFLOP | floor s (256³ rate) | total / floor |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (int k in new[] { 1, 16 })
             {
                 var request = g.Request(["a photo of a red circle left of a blue square"]) with { ParallelK = k, Seed = 1 };
                 GenerationTimings? last = null;
-                var llm = new List<double>(); var head = new List<double>(); var dec = new List<double>();
+                var llm = new List<double>(); var head = new List<double>(); var dec = new List<double>(); var plan = new List<double>();
+                int planTokens = 0;
                 var t = Harness.Measure(() =>
                 {
                     using var r = g.Generate(request);
                     last = r.Timings;
                     llm.Add(r.Timings.Llm.TotalSeconds); head.Add(r.Timings.Head.TotalSeconds); dec.Add(r.Timings.Decode.TotalSeconds);
+                    plan.Add(r.Timings.Plan.TotalSeconds);
+                    planTokens = r.Plans is { } p ? g.Tokenizer.Encode(p[0]).Length : 0;
                 }, warmup: 1, runs: runs);
                 int promptTokens = g.Tokenizer.Encode(cfg.Prompts.Conditional(request.Prompts[0])).Length;
-                var f = Flops(g, promptTokens, k, request.Steps, request.Cfg != 1.0);
+                var f = Flops(g, promptTokens, planTokens, k, request.Steps, request.Cfg != 1.0);
                 // A DC-AE decoder's FLOPs are not counted here: its floor then covers LLM + head, and the ratio compares
                 // total − decode time against it (decode is measured and shown on its own).
                 bool decodeCounted = double.IsFinite(f.Decode);
@@ -55,7 +58,7 @@ public static class VgtGenerateBench
                 double timed = decodeCounted ? t.MedianSeconds : t.MedianSeconds - Median(dec);
                 string decodeFlops = decodeCounted ? (f.Decode / 1e9).ToString("0.0000", CultureInfo.InvariantCulture) : "not counted";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {k} | {request.Steps} | {request.Cfg} | {t.MedianSeconds:0.000} | {Median(llm):0.000} | {Median(head):0.000} | {Median(dec):0.000} | {f.Llm / 1e9:0.000} | {f.Head / 1e9:0.000} | {decodeFlops} | {floor:0.0000} | {timed / floor:0.0}×{(decodeCounted ? "" : " (LLM + head)")} |"));
+                    $"| {k} | {request.Steps} | {request.Cfg} | {t.MedianSeconds:0.000} | {Median(plan):0.000} | {Median(llm):0.000} | {Median(head):0.000} | {Median(dec):0.000} | {f.Llm / 1e9:0.000} | {f.Head / 1e9:0.000} | {decodeFlops} | {floor:0.0000} | {timed / floor:0.0}×{(decodeCounted ? "" : " (LLM + head)")} |"));
             }
             Console.WriteLine($"\n{Harness.Machine()}; median of {runs} runs after 1 warm-up; command: dotnet run --project bench/Vgt.Benchmarks -c Release -- vgt-generate{(temp is null ? $" --model {modelDir}" : "")} --threads {threads}");
             return 0;
@@ -69,9 +72,11 @@ public static class VgtGenerateBench
     /// <summary>
     /// Matmul FLOPs of one generation (rows = 2 with guidance): LLM linear layers 2·P per token fed plus attention 4·ctx·H·d
     /// per token per layer (prefill, then per group of k: k bare queries and 2k − 1 re-fed pair tokens); the head 2·P_head per
-    /// token per step; the decoder as the AE reports it (patch-linear: 2·C·3s² per cell).
+    /// token per step; the decoder as the AE reports it (patch-linear: 2·C·3s² per cell). A layout plan of
+    /// <paramref name="planTokens"/> tokens adds its own decoding (one row: the prompt, then one token at a time, each with
+    /// the tied-embedding logits 2·V·D, the last one predicting the image start) and lengthens the conditional prefill.
     /// </summary>
-    public static (double Llm, double Head, double Decode) Flops(VgtGenerator g, int promptTokens, int k, int steps, bool guidance)
+    public static (double Llm, double Head, double Decode) Flops(VgtGenerator g, int promptTokens, int planTokens, int k, int steps, bool guidance)
     {
         var c = g.Config.QueryAr;
         var l = c.Llm;
@@ -81,7 +86,14 @@ public static class VgtGenerateBench
         int tokens = (g.Config.Defaults.Size / g.PixelStride) * (g.Config.Defaults.Size / g.PixelStride);
         double llm = 0, ctx = 0;
         void Feed(int n) { for (int i = 0; i < n; i++) { ctx++; llm += l.NumHiddenLayers * (2 * linear + 4 * ctx * q); } }
-        Feed(promptTokens + g.Tokenizer.Encode(c.Prompts.ImageStart).Length);
+        double plan = 0;
+        if (c.Plan is not null)
+        {
+            Feed(promptTokens + planTokens);                                                  // the plan's own decode, one row
+            plan = llm + (planTokens + 1) * 2.0 * l.VocabSize * l.HiddenSize;
+            (llm, ctx) = (0, 0);
+        }
+        Feed(promptTokens + planTokens + g.Tokenizer.Encode(c.Prompts.ImageStart).Length);   // the uncond row's shorter prompt counted as long
         var sizes = GenerationSchedule.GroupSizes(tokens, k);
         for (int i = 0; i < sizes.Length; i++)
         {
@@ -89,7 +101,7 @@ public static class VgtGenerateBench
             Feed(sizes[i]);
         }
         llm *= rows;
-        llm += rows * tokens * 2.0 * l.HiddenSize * l.HiddenSize;                             // image_out_projector
+        llm += rows * tokens * 2.0 * l.HiddenSize * l.HiddenSize + plan;                      // image_out_projector; the plan
         long headParams = g.Model.Head.parameters().Sum(p => p.numel());
         double head = 2.0 * headParams * tokens * steps * rows;
         double decode = g.Autoencoder is PatchLinearAutoencoder pl ? 2.0 * pl.LatentChannels * 3 * pl.Stride * pl.Stride * tokens : double.NaN;

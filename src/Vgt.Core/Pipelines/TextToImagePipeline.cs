@@ -51,7 +51,10 @@ public sealed class TextToImagePipeline
         var tokenizeTime = clock.Elapsed;
         var seed = new VgtSeed(request.Seed);
         IReadOnlyList<string>? plans = null;
+        model.eval();
+        clock.Restart();
         if (cfg.Plan is { } planConfig) (batch, plans) = WithPlans(batch, request, planConfig, seed);
+        var planTime = cfg.Plan is null ? TimeSpan.Zero : clock.Elapsed;
         bool threeTokensPerPosition = request.Mode == DecodingMode.ReferenceCompat && request.ParallelK > 1;
         long needed = batch.Length + ImageStartIds.Count + (threeTokensPerPosition ? 3L : 2L) * tokens;
         if (needed > cfg.Llm.MaxPositionEmbeddings)
@@ -90,7 +93,7 @@ public sealed class TextToImagePipeline
         using (no_grad()) images = decoder.Decode(latents);
         CheckImages(images, latents.shape[0], request.Size);
         var decodeTime = clock.Elapsed;
-        var timings = new GenerationTimings(tokenizeTime, decoded.Llm, decoded.Head, decodeTime, total.Elapsed);
+        var timings = new GenerationTimings(tokenizeTime, decoded.Llm, decoded.Head, decodeTime, total.Elapsed, planTime);
         return new GenerationResult(images.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope(), schedule.Order, timings, plans);
     }
 

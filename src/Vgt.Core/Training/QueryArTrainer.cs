@@ -48,14 +48,14 @@ public sealed class QueryArTrainer : IDisposable
     private readonly List<Parameter> trainable;
     private readonly List<Parameter> clipped;            // trainable + the cell probe's
     private readonly int tokenGrid;                      // g: the g × g token grid of a training image
-
-    /// <summary>Side of one image token in the scene's 64-unit canvas coordinates (the units of object boxes).</summary>
-    private int TokenCanvasPixels => ShapesVocabulary.CanvasSize / tokenGrid;
     private readonly CellProbe? cellProbe;
     private readonly AdamW? probeOptimizer;
     private readonly long[] pool;
     private Tensor? cache;                 // [N, C, h, w] latents of the pool, or null (encode per batch)
     private (long Epoch, int[] Order)? epochOrder;
+
+    /// <summary>Side of one image token in the scene's 64-unit canvas coordinates (the units of object boxes).</summary>
+    private int TokenCanvasPixels => ShapesVocabulary.CanvasSize / tokenGrid;
 
     public QueryArModel Model { get; }
     public Ema Ema { get; }
@@ -182,8 +182,9 @@ public sealed class QueryArTrainer : IDisposable
         if (latest is null) return false;
         var p = TrainingCheckpoints.Load(latest, Model, Optimizers(), Ema, RestoreProbe);
         var saved = ConfigJson.Deserialize<QueryArTrainConfig>(p.ConfigJson, Path.Combine(latest, "progress.json"));
-        if (ConfigJson.Serialize(saved with { Run = config.Run }) != ConfigJson.Serialize(config with { Run = config.Run }))
-            throw new ArgumentException($"the run folder's checkpoint {latest} was made with a different config (only the run section may change on resume)");
+        // run (threads, logging) and generation (the exported sampling defaults) do not touch the weights
+        if (ConfigJson.Serialize(saved with { Run = config.Run, Generation = config.Generation }) != ConfigJson.Serialize(config with { Run = config.Run, Generation = config.Generation }))
+            throw new ArgumentException($"the run folder's checkpoint {latest} was made with a different config (only the run and generation sections may change on resume)");
         Step = p.Step;
         TrainSeconds = p.Scalars.TryGetValue("train_seconds", out var t) ? t : 0;
         log.WriteLine($"resumed from {latest} at step {Step}");
@@ -478,6 +479,8 @@ public sealed class QueryArTrainer : IDisposable
             TrainSeconds += dt;
             lastLoss = loss;
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss became {loss} at step {Step}; lower optim.lr or check the data");
+            if (LastPlan is { } plan && !double.IsFinite(plan.Loss))
+                throw new InvalidOperationException($"the plan loss became {plan.Loss} at step {Step}; lower optim.lr or model.plan.loss_weight");
             if (LastUnderstanding is { } un)
             {
                 if (!double.IsFinite(un.Loss)) throw new InvalidOperationException($"the understanding loss became {un.Loss} at step {Step}; lower optim.lr or understanding.loss_weight");
@@ -498,7 +501,6 @@ public sealed class QueryArTrainer : IDisposable
                 {
                     (row["plan_loss"], row["plan_accuracy"]) = (pl.Loss, pl.Accuracy);
                     extra += string.Format(CultureInfo.InvariantCulture, " plan {0:0.0000} acc {1:0.000}", pl.Loss, pl.Accuracy);
-                    if (!double.IsFinite(pl.Loss)) throw new InvalidOperationException($"the plan loss became {pl.Loss} at step {Step}; lower optim.lr or model.plan.loss_weight");
                 }
                 if (LastCellProbe is { } cp)
                 {

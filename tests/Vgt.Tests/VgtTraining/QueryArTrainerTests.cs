@@ -17,6 +17,27 @@ public sealed class QueryArTrainerTests : IDisposable
         t.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     [Fact]
+    public void ResumeAcceptsNewSamplingDefaultsButNotATrainingChange()
+    {
+        var config = TinyVgt.Train(root, steps: 2);
+        var run = Path.Combine(root, "r");
+        using (var t = new QueryArTrainer(config, run)) t.Train();
+        // the exported sampling defaults do not touch the weights: a finished run can be re-exported with new ones
+        var newDefaults = config with { Generation = config.Generation with { Cfg = 1.5 } };
+        using (var t = new QueryArTrainer(newDefaults, run))
+        {
+            Assert.True(t.Resume());
+            var dir = Path.Combine(root, "g");
+            t.Export(dir, "tiny", "# tiny\n");
+            using var g = VgtGenerator.Load(dir);
+            Assert.Equal(1.5, g.Config.Defaults.Cfg);
+        }
+        var newOptim = config with { Optim = config.Optim with { Lr = 1e-3 } };
+        using (var t = new QueryArTrainer(newOptim, run))
+            Assert.Contains("only the run and generation sections", Assert.Throws<ArgumentException>(() => t.Resume()).Message);
+    }
+
+    [Fact]
     public void AMissingAeFolderIsRefusedWithWhatToRunFirst()
     {
         var missing = Path.Combine(root, "runs", "decoder", "final");
