@@ -10,7 +10,7 @@ namespace Vgt.Pipelines;
 public static class PromptBatch
 {
     public static TokenBatch Build(Qwen2Tokenizer tokenizer, PromptTemplates templates, IReadOnlyList<string> prompts,
-        string? negative, int imagesPerPrompt, bool guidance, int maxTokens)
+        string? negative, int imagesPerPrompt, bool guidance, int maxTokens, string limitName = "max_prompt_tokens")
     {
         if (prompts is null || prompts.Count == 0) throw new ArgumentException("at least one prompt is needed", nameof(prompts));
         if (imagesPerPrompt < 1) throw new ArgumentOutOfRangeException(nameof(imagesPerPrompt), imagesPerPrompt, "images per prompt must be >= 1");
@@ -30,7 +30,7 @@ public static class PromptBatch
             if (batch.Lengths[r] > maxTokens)
             {
                 string which = r < prompts.Count * imagesPerPrompt ? $"prompt {r / imagesPerPrompt}" : "the negative prompt";
-                throw new ArgumentException($"{which} is {batch.Lengths[r]} tokens after templating; the limit is {maxTokens} (max_prompt_tokens, less plan.max_tokens when the model writes a layout plan)", nameof(prompts));
+                throw new ArgumentException($"{which} is {batch.Lengths[r]} tokens after templating; the limit is {limitName} = {maxTokens}", nameof(prompts));
             }
         return batch;
     }

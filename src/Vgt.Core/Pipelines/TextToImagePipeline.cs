@@ -47,7 +47,8 @@ public sealed class TextToImagePipeline
         var cfg = model.Config;
 
         var clock = Stopwatch.StartNew();
-        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance, cfg.PromptTokenLimit);
+        var batch = PromptBatch.Build(tokenizer, cfg.Prompts, request.Prompts, request.Negative, request.ImagesPerPrompt, guidance, cfg.PromptTokenLimit,
+            cfg.Plan is null ? "max_prompt_tokens" : "max_prompt_tokens − plan.max_tokens");
         var tokenizeTime = clock.Elapsed;
         var seed = new VgtSeed(request.Seed);
         IReadOnlyList<string>? plans = null;

@@ -216,7 +216,8 @@ public sealed class VgtGenerator : IImageGenerator, IImageCompleter, IDisposable
         if (string.IsNullOrWhiteSpace(metadata.Prompt)) throw new InvalidDataException($"{where}: the prompt is empty");
         try
         {
-            PromptBatch.Build(Tokenizer, Config.QueryAr.Prompts, [metadata.Prompt], BenchRequest.Negative, 1, false, MaxPromptTokens);
+            PromptBatch.Build(Tokenizer, Config.QueryAr.Prompts, [metadata.Prompt], BenchRequest.Negative, 1, false, MaxPromptTokens,
+                Config.QueryAr.Plan is null ? "max_prompt_tokens" : "max_prompt_tokens − plan.max_tokens");
         }
         catch (ArgumentException e)
         {

@@ -228,7 +228,7 @@ public sealed class QueryArTrainerTests : IDisposable
     [Fact]
     public void RasterNameOrderNamesTheObjectTheTokenScanMeetsFirstFirst()
     {
-        var data = TinyVgt.Train(root).Data;                                   // 16 px images, a 4 × 4 token grid: 4 px tiles
+        var data = TinyVgt.Train(root).Data;                                   // a 4 × 4 token grid: tiles of 16 canvas units (scene boxes are in the 64-unit canvas whatever the image size)
         using var prompts = new QueryArTrainer(TinyVgt.Train(root) with { Data = data with { RasterNameOrder = true } }, Path.Combine(root, "p"));
         using var captions = new QueryArTrainer(TinyVgt.Train(root) with { Data = data with { RasterNameOrder = true, CaptionProbability = 1, CaptionPrefix = "a photo of " } }, Path.Combine(root, "c"));
         using var plain = new QueryArTrainer(TinyVgt.Train(root), Path.Combine(root, "o"));
@@ -236,8 +236,8 @@ public sealed class QueryArTrainerTests : IDisposable
         int reordered = 0, checkedScenes = 0;
         foreach (var scene in scenes.Where(s => s.Prompt.Tag is "two_object" or "color_attr"))
         {
-            var (first, second) = ShapesText.RasterOrderedPair(scene, 4)!.Value;
-            Assert.True(first.Y0 / 4 <= second.Y0 / 4);                            // its top edge is in an earlier or the same tile row
+            var (first, second) = ShapesText.RasterOrderedPair(scene, 16)!.Value;
+            Assert.True(first.Y0 / 16 <= second.Y0 / 16);                            // its top edge is in an earlier or the same tile row
             bool colours = scene.Prompt.Tag == "color_attr";
             string expected = $"a photo of {ShapesPrompt.Np(colours ? first.Color : null, first.Shape)} and {ShapesPrompt.Np(colours ? second.Color : null, second.Shape)}";
             Assert.Equal(expected, prompts.TextOf(scene, new Random(1)));
