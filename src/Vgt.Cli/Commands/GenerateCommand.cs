@@ -74,8 +74,6 @@ public static class GenerateCommand
         if (px > max) throw new ArgumentException($"--size {px} exceeds the query grid: at most {max} px ({max / stride}×{max / stride} tokens of {stride} px)");
         int tokens = (px / stride) * (px / stride);
         request = sampling.ApplyTo(request with { Seed = o.Seed, Size = (px, px), Negative = o.Negative, ImagesPerPrompt = o.Count, Layout = o.Layout }, tokens, $"a {px} px image");
-        if (o.Layout is not null && generator.Config.QueryAr.Plan is null)
-            throw new ArgumentException($"--layout needs a model that writes a layout plan; '{dir}' has none (its config has no plan)");
 
         var paths = OutputPaths(o.Output, o.Count, o.Grid);
         try

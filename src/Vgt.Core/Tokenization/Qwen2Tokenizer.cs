@@ -183,16 +183,7 @@ public sealed class Qwen2Tokenizer
         if (maxLength is <= 0) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be positive.");
         int pad = padId ?? PadId;
         var rows = texts.Select(t => Encode(t, addSpecialTokens)).Select(r => maxLength is int m && r.Length > m ? r[..m] : r).ToArray();
-        int length = rows.Length == 0 ? 0 : rows.Max(r => r.Length);
-        var ids = new int[rows.Length * length];
-        var mask = new bool[rows.Length * length];
-        Array.Fill(ids, pad);
-        for (int b = 0; b < rows.Length; b++)
-        {
-            rows[b].CopyTo(ids, b * length);
-            mask.AsSpan(b * length, rows[b].Length).Fill(true);
-        }
-        return new TokenBatch(rows.Length, length, ids, mask, rows.Select(r => r.Length).ToArray());
+        return TokenBatch.FromRows(rows, pad);
     }
 
     // ---------------------------------------------------------------- decoding

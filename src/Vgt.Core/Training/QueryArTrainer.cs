@@ -343,7 +343,8 @@ public sealed class QueryArTrainer : IDisposable
         var latents = cache is not null
             ? cache.index_select(0, tensor(idx.Select(i => (long)i).ToArray()))
             : EncodeScenes(idx.Select(i => pool[i]).ToArray());
-        var (ids, mask, planTargets) = Collate(rows, scenes, texts.Select(t => t == prompts.Templates.Unconditional()).ToList());
+        string unconditional = prompts.Templates.Unconditional();
+        var (ids, mask, planTargets) = Collate(rows, scenes, texts.Select(t => t == unconditional).ToList());
         return (latents, ids, mask, planTargets, scenes);
     }
 
